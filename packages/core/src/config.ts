@@ -1,0 +1,109 @@
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
+
+/** Which attribute vocabularies to emit. GenAI conventions are always emitted. */
+export type SemconvVocabulary = 'gen_ai' | 'openinference';
+
+/** Where captured content goes (mirrors the Python `opentelemetry-util-genai` enum). */
+export type ContentCaptureMode = 'NO_CONTENT' | 'SPAN_ONLY' | 'EVENT_ONLY' | 'SPAN_AND_EVENT';
+
+export interface RedactContext {
+  /** The attribute (or event attribute) the value is about to be recorded under. */
+  attribute: string;
+}
+
+/**
+ * A user hook run on every piece of content before it is recorded. Return the value to
+ * record (possibly rewritten), or `undefined` to drop it.
+ */
+export type RedactHook = (value: string, context: RedactContext) => string | undefined;
+
+/** Options shared by every genai-otel instrumentation. */
+export interface GenAIInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * Record prompts, completions, tool arguments/results and retrieved documents.
+   * `true` means `SPAN_ONLY`. Default: the environment variable
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, else off.
+   * Read on every call, so it can be changed at run time with `setConfig`.
+   */
+  captureContent?: boolean | ContentCaptureMode;
+  /** Extra vocabularies to emit. Default: env `GENAI_OTEL_SEMCONV`, else `['gen_ai']`. */
+  semconv?: SemconvVocabulary[];
+  /** Runs before any content is recorded. */
+  redact?: RedactHook;
+  /** Maximum characters per content attribute; longer values end with `...[truncated]`. */
+  maxContentLength?: number;
+}
+
+export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
+export const ENV_SEMCONV = 'GENAI_OTEL_SEMCONV';
+export const ENV_MAX_CONTENT_LENGTH = 'GENAI_OTEL_MAX_CONTENT_LENGTH';
+
+const MODES: readonly ContentCaptureMode[] = [
+  'NO_CONTENT',
+  'SPAN_ONLY',
+  'EVENT_ONLY',
+  'SPAN_AND_EVENT',
+];
+
+/** Parses the capture switch as accepted from config or env: booleans and the enum. */
+export function parseCaptureMode(raw: unknown): ContentCaptureMode | undefined {
+  if (raw === true) return 'SPAN_ONLY';
+  if (raw === false) return 'NO_CONTENT';
+  if (typeof raw !== 'string') return undefined;
+  const v = raw.trim();
+  if (v === '') return undefined;
+  const lower = v.toLowerCase();
+  if (lower === 'true' || lower === '1' || lower === 'yes' || lower === 'on') return 'SPAN_ONLY';
+  if (lower === 'false' || lower === '0' || lower === 'no' || lower === 'off') return 'NO_CONTENT';
+  const upper = v.toUpperCase() as ContentCaptureMode;
+  return MODES.includes(upper) ? upper : undefined;
+}
+
+/** The capture mode in force right now: config first, then the environment, then off. */
+export function resolveCaptureMode(
+  config: Pick<GenAIInstrumentationConfig, 'captureContent'>,
+): ContentCaptureMode {
+  return (
+    parseCaptureMode(config.captureContent) ??
+    parseCaptureMode(readEnv(ENV_CAPTURE_CONTENT)) ??
+    'NO_CONTENT'
+  );
+}
+
+/** The vocabularies in force: config first, then `GENAI_OTEL_SEMCONV`; GenAI always included. */
+export function resolveSemconv(config: Pick<GenAIInstrumentationConfig, 'semconv'>): {
+  genAI: true;
+  openInference: boolean;
+} {
+  const list = config.semconv ?? parseList(readEnv(ENV_SEMCONV));
+  return {
+    genAI: true,
+    openInference: list.some((v) => String(v).trim().toLowerCase() === 'openinference'),
+  };
+}
+
+export function resolveMaxContentLength(
+  config: Pick<GenAIInstrumentationConfig, 'maxContentLength'>,
+): number {
+  const fromConfig = config.maxContentLength;
+  if (typeof fromConfig === 'number' && fromConfig > 0) return Math.floor(fromConfig);
+  const fromEnv = Number(readEnv(ENV_MAX_CONTENT_LENGTH));
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? Math.floor(fromEnv) : 16_384;
+}
+
+export function readEnv(name: string): string | undefined {
+  try {
+    return typeof process !== 'undefined' ? process.env[name] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseList(raw: string | undefined): string[] {
+  return raw
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+}

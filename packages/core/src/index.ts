@@ -1,0 +1,13 @@
+export * from './config.js';
+export * from './content.js';
+export * from './context-attributes.js';
+export * from './guard.js';
+export * from './instrumentation-base.js';
+export * from './messages.js';
+export * from './metrics.js';
+export * from './openinference.js';
+export * from './semconv.js';
+export * from './serialize.js';
+export * from './telemetry.js';
+export * from './usage.js';
+export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';

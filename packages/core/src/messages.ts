@@ -1,0 +1,87 @@
+/**
+ * The conventions' message schema (gen-ai-input-messages.json / gen-ai-output-messages.json).
+ * Instrumentations convert framework messages into these shapes; core serialises them.
+ */
+
+export type MessageRole = 'system' | 'user' | 'assistant' | 'tool' | (string & {});
+
+export interface TextPart {
+  type: 'text';
+  content: string;
+}
+export interface ToolCallPart {
+  type: 'tool_call';
+  id?: string | null;
+  name: string;
+  arguments?: unknown;
+}
+export interface ToolCallResponsePart {
+  type: 'tool_call_response';
+  id?: string | null;
+  response: unknown;
+}
+export interface ReasoningPart {
+  type: 'reasoning';
+  content: string;
+}
+export interface BlobPart {
+  type: 'blob';
+  modality: string;
+  mime_type?: string;
+  content: string;
+}
+export interface UriPart {
+  type: 'uri';
+  modality: string;
+  mime_type?: string;
+  uri: string;
+}
+export interface GenericPart {
+  type: string;
+  [key: string]: unknown;
+}
+
+export type MessagePart =
+  | TextPart
+  | ToolCallPart
+  | ToolCallResponsePart
+  | ReasoningPart
+  | BlobPart
+  | UriPart
+  | GenericPart;
+
+export interface InputMessage {
+  role: MessageRole;
+  parts: MessagePart[];
+  name?: string;
+}
+
+export type FinishReason =
+  | 'stop'
+  | 'length'
+  | 'content_filter'
+  | 'tool_call'
+  | 'error'
+  | (string & {});
+
+export interface OutputMessage extends InputMessage {
+  finish_reason: FinishReason;
+}
+
+/** Retrieved document as recorded on retrieval spans. `content` only with capture on. */
+export interface RetrievedDocument {
+  id?: string;
+  score?: number;
+  content?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Tool definition (gen-ai-tool-definitions.json). */
+export interface ToolDefinition {
+  type: 'function' | (string & {});
+  name: string;
+  description?: string;
+  parameters?: unknown;
+}
+
+export const textPart = (content: string): TextPart => ({ type: 'text', content });

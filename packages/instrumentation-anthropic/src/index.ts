@@ -1,0 +1,3 @@
+export { AnthropicInstrumentor } from './instrumentation.js';
+export type { AnthropicInstrumentationConfig } from './types.js';
+export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';

@@ -1,0 +1,1 @@
+export { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
