@@ -124,6 +124,10 @@ class ManualReader {
     // MetricReader is abstract; a tiny subclass gives us collect() without an export loop.
     const Base = msdk.MetricReader;
     class PullReader extends Base {
+      // biome-ignore lint/complexity/noUselessConstructor: the base class is untyped here
+      constructor(options: unknown) {
+        super(options);
+      }
       protected async onForceFlush(): Promise<void> {}
       protected async onShutdown(): Promise<void> {}
     }
