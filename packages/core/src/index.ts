@@ -6,6 +6,7 @@ export * from './instrumentation-base.js';
 export * from './messages.js';
 export * from './metrics.js';
 export * from './openinference.js';
+export * from './sampling/index.js';
 export * from './semconv.js';
 export * from './serialize.js';
 export * from './telemetry.js';
