@@ -37,7 +37,7 @@ function run(cmd, args, cwd) {
 
 const packages = publishablePackages();
 const fileDeps = {};
-for (const { name, path } of packages) {
+for (const { path } of packages) {
   run('pnpm', ['pack', '--pack-destination', tarballs], path);
 }
 for (const file of readdirSync(tarballs)) {
