@@ -1,4 +1,5 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
+import { DEFAULT_MAX_CONTENT_LENGTH } from './serialize.js';
 
 /** Which attribute vocabularies to emit. GenAI conventions are always emitted. */
 export type SemconvVocabulary = 'gen_ai' | 'openinference';
@@ -28,9 +29,16 @@ export interface GenAIInstrumentationConfig extends InstrumentationConfig {
   captureContent?: boolean | ContentCaptureMode;
   /** Extra vocabularies to emit. Default: env `GENAI_OTEL_SEMCONV`, else `['gen_ai']`. */
   semconv?: SemconvVocabulary[];
-  /** Runs before any content is recorded. */
+  /**
+   * Runs on every piece of content (span attributes, OpenInference attributes and the content
+   * event) before it is recorded. Return `undefined` to drop it. If it throws, the content is
+   * dropped (fails closed) and the error is logged through `diag`.
+   */
   redact?: RedactHook;
-  /** Maximum characters per content attribute; longer values end with `...[truncated]`. */
+  /**
+   * Maximum characters per content attribute; longer values end with `...[truncated]`.
+   * Default: env `GENAI_OTEL_MAX_CONTENT_LENGTH`, else 16384.
+   */
   maxContentLength?: number;
 }
 
@@ -75,20 +83,27 @@ export function resolveSemconv(config: Pick<GenAIInstrumentationConfig, 'semconv
   genAI: true;
   openInference: boolean;
 } {
-  const list = config.semconv ?? parseList(readEnv(ENV_SEMCONV));
+  const raw: unknown = config.semconv;
+  // Tolerate a comma-separated string from hand-written (JS) configs.
+  const list: unknown[] = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'string'
+      ? parseList(raw)
+      : parseList(readEnv(ENV_SEMCONV));
   return {
     genAI: true,
     openInference: list.some((v) => String(v).trim().toLowerCase() === 'openinference'),
   };
 }
 
+/** The per-attribute content limit in force: config, then env, then 16384. */
 export function resolveMaxContentLength(
   config: Pick<GenAIInstrumentationConfig, 'maxContentLength'>,
 ): number {
   const fromConfig = config.maxContentLength;
   if (typeof fromConfig === 'number' && fromConfig > 0) return Math.floor(fromConfig);
   const fromEnv = Number(readEnv(ENV_MAX_CONTENT_LENGTH));
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? Math.floor(fromEnv) : 16_384;
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? Math.floor(fromEnv) : DEFAULT_MAX_CONTENT_LENGTH;
 }
 
 export function readEnv(name: string): string | undefined {

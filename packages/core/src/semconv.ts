@@ -59,6 +59,7 @@ export const ATTR_GEN_AI_REQUEST_SEED = 'gen_ai.request.seed';
 export const ATTR_GEN_AI_REQUEST_CHOICE_COUNT = 'gen_ai.request.choice.count';
 export const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream';
 export const ATTR_GEN_AI_REQUEST_ENCODING_FORMATS = 'gen_ai.request.encoding_formats';
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count';
 
 export const ATTR_GEN_AI_RESPONSE_ID = 'gen_ai.response.id';
 export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
@@ -82,6 +83,12 @@ export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name';
 export const ATTR_GEN_AI_TOOL_CALL_ID = 'gen_ai.tool.call.id';
 export const ATTR_GEN_AI_TOOL_DESCRIPTION = 'gen_ai.tool.description';
 export const ATTR_GEN_AI_TOOL_TYPE = 'gen_ai.tool.type';
+/** `gen_ai.tool.type` values. */
+export const GEN_AI_TOOL_TYPE = {
+  FUNCTION: 'function',
+  EXTENSION: 'extension',
+  DATASTORE: 'datastore',
+} as const;
 /** Opt-in content. */
 export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = 'gen_ai.tool.call.arguments';
 /** Opt-in content. */
@@ -101,6 +108,14 @@ export const ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT = 'gen_ai.retrieval.query.text';
 /** `[{id, score}]` always; document content only when content capture is on. */
 export const ATTR_GEN_AI_RETRIEVAL_DOCUMENTS = 'gen_ai.retrieval.documents';
 
+/** `gen_ai.output.type` values. */
+export const GEN_AI_OUTPUT_TYPE = {
+  TEXT: 'text',
+  JSON: 'json',
+  IMAGE: 'image',
+  SPEECH: 'speech',
+} as const;
+
 export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
 export const GEN_AI_TOKEN_TYPE = { INPUT: 'input', OUTPUT: 'output' } as const;
 
@@ -111,6 +126,10 @@ export const ATTR_SERVER_PORT = 'server.port';
 /** Context attributes that are not GenAI-specific but that every GenAI backend reads. */
 export const ATTR_USER_ID = 'user.id';
 export const ATTR_SESSION_ID = 'session.id';
+
+/** Span event carrying content in EVENT_ONLY / SPAN_AND_EVENT capture modes. */
+export const EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS =
+  'gen_ai.client.inference.operation.details';
 
 /** The conventions' fallback `error.type` when no better classification exists. */
 export const ERROR_TYPE_OTHER = '_OTHER';
@@ -137,6 +156,20 @@ export const ATTR_GENAI_OTEL_EMBEDDINGS_BATCH_SIZE = 'genai_otel.embeddings.batc
 export const ATTR_GENAI_OTEL_FRAMEWORK = 'genai_otel.framework';
 /** Context metadata set via `withGenAIContext({ metadata })`. */
 export const ATTR_GENAI_OTEL_METADATA_PREFIX = 'genai_otel.metadata.';
+/** Context tags set via `withGenAIContext({ tags })` (string[]). */
+export const ATTR_GENAI_OTEL_TAGS = 'genai_otel.tags';
+/** Opt-in content: generic input of CHAIN/AGENT/EMBEDDING/RERANKER spans (`setInput`). */
+export const ATTR_GENAI_OTEL_INPUT = 'genai_otel.input';
+/** Opt-in content: generic output of CHAIN/AGENT/RERANKER spans (`setOutput`). */
+export const ATTR_GENAI_OTEL_OUTPUT = 'genai_otel.output';
+/** Reranker spans: the requested top-k. */
+export const ATTR_GENAI_OTEL_RERANKER_TOP_K = 'genai_otel.reranker.top_k';
+/** Reranker spans: number of input documents (always recorded). */
+export const ATTR_GENAI_OTEL_RERANKER_INPUT_DOCUMENT_COUNT =
+  'genai_otel.reranker.input_document_count';
+/** Reranker spans: number of output documents (always recorded). */
+export const ATTR_GENAI_OTEL_RERANKER_OUTPUT_DOCUMENT_COUNT =
+  'genai_otel.reranker.output_document_count';
 
 /**
  * Kinds of GenAI work, including the ones the conventions do not name (RERANKER, CHAIN).
@@ -158,6 +191,9 @@ export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
 export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration';
 export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK =
   'gen_ai.client.operation.time_to_first_chunk';
+/** Defined by the conventions (v1.41); not recorded by genai-otel yet. */
+export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK =
+  'gen_ai.client.operation.time_per_output_chunk';
 
 /** Powers of 4 from 1 to 4^13 (the conventions' advice for token counts). */
 export const TOKEN_USAGE_BUCKETS: readonly number[] = Array.from({ length: 14 }, (_, i) => 4 ** i);

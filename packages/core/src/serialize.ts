@@ -1,14 +1,19 @@
 /**
  * Safe, bounded serialisation: turns any value into JSON text without ever throwing.
  * Circular references, BigInt, Symbols, functions, class instances, Buffers, typed arrays,
- * Maps/Sets, Errors, getters that throw and huge strings all produce bounded output.
+ * Maps/Sets, Errors, getters that throw, Proxies that throw on every trap, deep nesting and
+ * huge strings/arrays/maps all produce bounded output.
+ *
+ * When a structured value does not fit, strings, then collections, then depth are shrunk so
+ * that the result is still valid JSON (cut places carry a visible marker); only when even the
+ * most compact form does not fit is the JSON text itself cut (ending with the marker).
  */
 
 export const TRUNCATION_MARKER = '...[truncated]';
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
 
 export interface SerializeOptions {
-  /** Maximum length of the returned string, marker included. */
+  /** Maximum length of the returned string, marker included. `<= 0` means unbounded. */
   maxLength?: number;
   /** Maximum nesting depth; deeper values become `"[Object]"` / `"[Array]"`. */
   maxDepth?: number;
@@ -17,35 +22,106 @@ export interface SerializeOptions {
 }
 
 const DEFAULTS = { maxLength: DEFAULT_MAX_CONTENT_LENGTH, maxDepth: 8, maxEntries: 200 };
+/** Object keys longer than this are cut (keys are data too). */
+const MAX_KEY_LENGTH = 256;
 
-/** Truncates `text` to `maxLength` characters, ending with a visible marker when cut. */
+/**
+ * Truncates `text` to `maxLength` characters, ending with a visible marker when cut. Never
+ * splits a UTF-16 surrogate pair.
+ */
 export function truncate(text: string, maxLength: number = DEFAULT_MAX_CONTENT_LENGTH): string {
-  if (maxLength <= 0 || text.length <= maxLength) return text;
+  if (!(maxLength > 0) || text.length <= maxLength) return text;
   if (maxLength <= TRUNCATION_MARKER.length) return TRUNCATION_MARKER.slice(0, maxLength);
-  return text.slice(0, maxLength - TRUNCATION_MARKER.length) + TRUNCATION_MARKER;
+  let cut = maxLength - TRUNCATION_MARKER.length;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return text.slice(0, cut) + TRUNCATION_MARKER;
 }
 
 /**
  * JSON for any value, bounded by `maxLength`. Strings are returned as-is (not quoted) so that
- * plain text content reads naturally on a span; everything else is JSON.
+ * plain text content reads naturally on a span; everything else is JSON (valid JSON whenever
+ * `maxLength` leaves room for the most compact form, see {@link boundedJson}).
  */
 export function safeStringify(value: unknown, options: SerializeOptions = {}): string {
   const maxLength = options.maxLength ?? DEFAULTS.maxLength;
   try {
     if (typeof value === 'string') return truncate(value, maxLength);
-    const budget = { chars: maxLength > 0 ? maxLength * 2 : Number.POSITIVE_INFINITY };
+    const bounded = maxLength > 0;
     const plain = toPlain(
       value,
       options.maxDepth ?? DEFAULTS.maxDepth,
       options.maxEntries ?? DEFAULTS.maxEntries,
       new WeakSet(),
-      budget,
-      maxLength,
+      { chars: bounded ? maxLength * 2 : Number.POSITIVE_INFINITY },
+      bounded ? maxLength : Number.POSITIVE_INFINITY,
     );
-    const json = JSON.stringify(plain);
-    return truncate(json === undefined ? 'null' : json, maxLength);
+    return boundedJson(plain, maxLength);
   } catch {
-    return '"[unserializable]"';
+    return truncate('"[unserializable]"', maxLength);
+  }
+}
+
+/**
+ * JSON text of an already plain (JSON-safe, acyclic) value, at most `maxLength` characters.
+ * If the full form is too long, strings are shortened first, then collections, then depth,
+ * each cut marked; the result stays valid JSON unless even `"[Object]"` does not fit.
+ */
+export function boundedJson(plain: unknown, maxLength: number): string {
+  try {
+    const full = JSON.stringify(plain) ?? 'null';
+    if (!(maxLength > 0) || full.length <= maxLength) return full;
+    let strLimit = Math.max(16, Math.floor(maxLength / 2));
+    let entries = DEFAULTS.maxEntries;
+    let depth = DEFAULTS.maxDepth;
+    for (let i = 0; i < 64; i++) {
+      const json = JSON.stringify(shrink(plain, strLimit, entries, depth)) ?? 'null';
+      if (json.length <= maxLength) return json;
+      if (strLimit > 16) strLimit = Math.max(16, Math.floor(strLimit / 2));
+      else if (entries > 1) entries = Math.max(1, Math.floor(entries / 2));
+      else if (depth > 0) depth -= 1;
+      else break;
+    }
+    return truncate(full, maxLength);
+  } catch {
+    return truncate('"[unserializable]"', maxLength);
+  }
+}
+
+function shrink(v: unknown, strLimit: number, entries: number, depth: number): unknown {
+  if (typeof v === 'string') return truncate(v, strLimit);
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    if (depth <= 0) return '[Array]';
+    const out = v.slice(0, entries).map((x) => shrink(x, strLimit, entries, depth - 1));
+    if (v.length > entries) out.push(`[${v.length - entries} more items]`);
+    return out;
+  }
+  if (depth <= 0) return '[Object]';
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(v);
+  for (const key of keys.slice(0, entries)) {
+    setKey(
+      out,
+      truncate(key, strLimit),
+      shrink((v as Record<string, unknown>)[key], strLimit, entries, depth - 1),
+    );
+  }
+  if (keys.length > entries) setKey(out, '[more]', `[${keys.length - entries} more keys]`);
+  return out;
+}
+
+/** Own-property assignment that also works for the key `__proto__`. */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    out[key] = value;
   }
 }
 
@@ -67,14 +143,17 @@ export function toPlain(
     return '[unserializable]';
   }
 
+  function str(s: string, limit = maxStringLength): string {
+    const out = truncate(s, Math.min(limit, Math.max(budget.chars, 16)));
+    budget.chars -= out.length;
+    return out;
+  }
+
   function convert(v: unknown, depth: number): unknown {
     if (budget.chars <= 0) return TRUNCATION_MARKER;
     switch (typeof v) {
-      case 'string': {
-        const s = truncate(v, Math.min(maxStringLength, Math.max(budget.chars, 16)));
-        budget.chars -= s.length;
-        return s;
-      }
+      case 'string':
+        return str(v);
       case 'number':
         budget.chars -= 8;
         return Number.isFinite(v) ? v : String(v);
@@ -82,44 +161,60 @@ export function toPlain(
         budget.chars -= 5;
         return v;
       case 'bigint':
-        budget.chars -= 8;
-        return `${v.toString()}n`;
+        return str(`${v.toString()}n`);
       case 'symbol':
-        return safeSymbol(v);
+        return str(safeSymbol(v), 256);
       case 'function':
-        return `[Function ${safeName(v)}]`;
+        return str(`[Function ${safeName(v)}]`, 256);
       case 'undefined':
         return undefined;
     }
     if (v === null) return null;
     const obj = v as object;
     if (seen.has(obj)) return '[Circular]';
-    if (depth >= maxDepth) return Array.isArray(obj) ? '[Array]' : '[Object]';
+    let isArray: boolean;
+    try {
+      isArray = Array.isArray(obj);
+    } catch {
+      return '[Unserializable]'; // revoked Proxy
+    }
+    if (depth >= maxDepth) return isArray ? '[Array]' : '[Object]';
     seen.add(obj);
     try {
-      if (obj instanceof Date)
-        return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
-      if (obj instanceof Error) return errorToPlain(obj, depth);
-      if (typeof Buffer !== 'undefined' && Buffer.isBuffer(obj))
-        return `[Buffer ${obj.length} bytes]`;
-      if (ArrayBuffer.isView(obj))
-        return `[${obj.constructor?.name ?? 'TypedArray'} ${obj.byteLength} bytes]`;
-      if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`;
-      if (obj instanceof RegExp) return String(obj);
-      if (obj instanceof Map) return entriesToPlain([...mapEntries(obj)], depth);
-      if (obj instanceof Set) return listToPlain([...limited(obj.values(), maxEntries + 1)], depth);
-      if (obj instanceof WeakMap || obj instanceof WeakSet) return `[${obj.constructor.name}]`;
-      if (isPromiseLike(obj)) return '[Promise]';
-      if (Array.isArray(obj)) return listToPlain(obj, depth);
-      return objectToPlain(obj, depth);
+      return convertObject(obj, isArray, depth);
+    } catch {
+      // Proxies that throw on every trap, exotic host objects...
+      return '[Unserializable]';
     } finally {
       seen.delete(obj);
     }
   }
 
+  function convertObject(obj: object, isArray: boolean, depth: number): unknown {
+    if (isArray) return listToPlain(obj as unknown[], depth);
+    if (obj instanceof Date)
+      return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
+    if (obj instanceof Error) return errorToPlain(obj, depth);
+    if (typeof Buffer !== 'undefined' && Buffer.isBuffer(obj))
+      return `[Buffer ${obj.length} bytes]`;
+    if (ArrayBuffer.isView(obj))
+      return `[${safeCtorName(obj) ?? 'TypedArray'} ${obj.byteLength} bytes]`;
+    if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`;
+    if (typeof SharedArrayBuffer !== 'undefined' && obj instanceof SharedArrayBuffer)
+      return `[SharedArrayBuffer ${obj.byteLength} bytes]`;
+    if (obj instanceof RegExp) return str(String(obj), 256);
+    if (obj instanceof Map) return entriesToPlain(obj, depth);
+    if (obj instanceof Set) return setToPlain(obj, depth);
+    if (obj instanceof WeakMap) return '[WeakMap]';
+    if (obj instanceof WeakSet) return '[WeakSet]';
+    if (isPromiseLike(obj)) return '[Promise]';
+    return objectToPlain(obj, depth);
+  }
+
   function listToPlain(list: ArrayLike<unknown>, depth: number): unknown[] {
     const out: unknown[] = [];
-    const n = Math.min(list.length, maxEntries);
+    const length = list.length;
+    const n = Math.min(length, maxEntries);
     for (let i = 0; i < n; i++) {
       let item: unknown;
       try {
@@ -131,37 +226,57 @@ export function toPlain(
       out.push(c === undefined ? null : c);
       if (budget.chars <= 0) break;
     }
-    if (list.length > n) out.push(`[${list.length - n} more items]`);
+    if (length > out.length) out.push(`[${length - out.length} more items]`);
     return out;
   }
 
-  function entriesToPlain(entries: [unknown, unknown][], depth: number): Record<string, unknown> {
+  function setToPlain(set: Set<unknown>, depth: number): unknown[] {
+    const items: unknown[] = [];
+    const it = set.values();
+    for (let i = 0; i < maxEntries; i++) {
+      const r = it.next();
+      if (r.done) break;
+      items.push(r.value);
+    }
+    const out = listToPlain(items, depth);
+    if (set.size > items.length) out.push(`[${set.size - items.length} more items]`);
+    return out;
+  }
+
+  function entriesToPlain(map: Map<unknown, unknown>, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    const it = map.entries();
     let i = 0;
-    for (const [k, val] of entries) {
+    for (;;) {
+      const r = it.next();
+      if (r.done) break;
       if (i++ >= maxEntries) {
-        out['[more]'] = '[more entries]';
+        setKey(out, '[more]', `[${map.size - maxEntries} more entries]`);
         break;
       }
-      out[typeof k === 'string' ? k : safeStringify(k, { maxLength: 100 })] = convert(
-        val,
-        depth + 1,
-      );
+      const [k, val] = r.value;
+      const key =
+        typeof k === 'string'
+          ? str(k, MAX_KEY_LENGTH)
+          : safeStringify(k, { maxLength: MAX_KEY_LENGTH, maxDepth: 2, maxEntries: 8 });
+      setKey(out, key, convert(val, depth + 1));
+      if (budget.chars <= 0) break;
     }
     return out;
   }
 
-  function mapEntries(map: Map<unknown, unknown>): Iterable<[unknown, unknown]> {
-    return limited(map.entries(), maxEntries + 1);
-  }
-
   function objectToPlain(obj: object, depth: number): unknown {
     // Objects with their own JSON form (LangChain messages, Decimal, URL...) say what they are.
-    const toJSON = (obj as { toJSON?: unknown }).toJSON;
+    let toJSON: unknown;
+    try {
+      toJSON = (obj as { toJSON?: unknown }).toJSON;
+    } catch {
+      toJSON = undefined;
+    }
     if (typeof toJSON === 'function') {
       try {
         const j = (toJSON as () => unknown).call(obj);
-        if (j !== obj) return convert(j, depth);
+        if (j !== obj) return convert(j, depth + 1);
       } catch {
         // fall through to the property walk
       }
@@ -174,11 +289,11 @@ export function toPlain(
       return '[Object]';
     }
     const ctorName = safeCtorName(obj);
-    if (ctorName && ctorName !== 'Object' && keys.length === 0) return `[${ctorName}]`;
+    if (ctorName && ctorName !== 'Object' && keys.length === 0) return str(`[${ctorName}]`, 256);
     let count = 0;
     for (const key of keys) {
       if (count++ >= maxEntries) {
-        out['[more]'] = `[${keys.length - maxEntries} more keys]`;
+        setKey(out, '[more]', `[${keys.length - maxEntries} more keys]`);
         break;
       }
       let val: unknown;
@@ -188,7 +303,7 @@ export function toPlain(
         val = '[Throws]';
       }
       const c = convert(val, depth + 1);
-      if (c !== undefined) out[key] = c;
+      if (c !== undefined) setKey(out, str(key, MAX_KEY_LENGTH), c);
       if (budget.chars <= 0) break;
     }
     return out;
@@ -197,20 +312,22 @@ export function toPlain(
   function errorToPlain(err: Error, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     try {
-      out.name = err.name;
-      out.message = convert(err.message, depth + 1);
+      out.name = str(String(err.name), 256);
     } catch {
       out.name = 'Error';
     }
+    try {
+      out.message = convert(err.message, depth + 1);
+    } catch {
+      // no message
+    }
+    try {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' || typeof code === 'number') out.code = code;
+    } catch {
+      // no code
+    }
     return out;
-  }
-}
-
-function* limited<T>(it: Iterator<T>, n: number): Generator<T> {
-  for (let i = 0; i < n; i++) {
-    const r = it.next();
-    if (r.done) return;
-    yield r.value;
   }
 }
 

@@ -3,7 +3,9 @@ import {
   type AttributeValue,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   type Meter,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -14,11 +16,24 @@ import { type GenAIInstrumentationConfig, resolveSemconv } from './config.js';
 import { ContentPolicy } from './content.js';
 import { getGenAIContextAttributes } from './context-attributes.js';
 import { logSwallowed, safely } from './guard.js';
-import type { InputMessage, OutputMessage, RetrievedDocument, ToolDefinition } from './messages.js';
+import {
+  type InputMessage,
+  type MessagePart,
+  type OutputMessage,
+  type RetrievedDocument,
+  type ToolDefinition,
+  textPart,
+} from './messages.js';
 import { type GenAIMetricAttributes, GenAIMetrics } from './metrics.js';
 import { type CollectedContent, toOpenInference } from './openinference.js';
 import * as sc from './semconv.js';
-import { claimAncestors, openUsageSlot, type UsageSlot } from './usage.js';
+import { safeStringify } from './serialize.js';
+import {
+  claimAncestors,
+  markCallRecordedOnAncestors,
+  openUsageSlot,
+  type UsageSlot,
+} from './usage.js';
 
 /** What an instrumentation knows when a unit of GenAI work starts. */
 export interface StartSpanOptions {
@@ -51,6 +66,8 @@ export interface RequestDetails {
   stream?: boolean;
   serverAddress?: string;
   serverPort?: number;
+  /** `gen_ai.output.type` (`text`, `json`, `image`, `speech`). */
+  outputType?: string;
 }
 
 export interface ResponseDetails {
@@ -75,7 +92,47 @@ export interface ToolCallDetails {
   description?: string;
   arguments?: unknown;
   result?: unknown;
+  /**
+   * The tool's parameter schema (not content). Emitted only in the OpenInference vocabulary
+   * (`tool.parameters`), bounded in size.
+   */
+  parameters?: unknown;
 }
+
+export interface AgentDetails {
+  id?: string;
+  name?: string;
+  description?: string;
+  version?: string;
+}
+
+export interface EmbeddingsDetails {
+  /** The texts embedded (content: recorded only with capture on). */
+  inputs?: unknown[];
+  /** `gen_ai.embeddings.dimension.count`. */
+  dimensionCount?: number;
+  /** `gen_ai.request.encoding_formats`. */
+  encodingFormats?: string[];
+}
+
+export interface RerankerDetails {
+  /** The query (content). */
+  query?: string;
+  /** The reranking model (`gen_ai.request.model`). */
+  model?: string;
+  topK?: number;
+  inputDocuments?: RetrievedDocument[];
+  outputDocuments?: RetrievedDocument[];
+}
+
+export interface RetrievalDetails {
+  query?: string;
+  documents?: RetrievedDocument[];
+  dataSourceId?: string;
+}
+
+/** Documents recorded per span (the rest are counted, not listed). */
+const MAX_DOCUMENTS = 100;
 
 const DEFAULT_OPERATION: Record<sc.GenAISpanKind, string | undefined> = {
   LLM: sc.GEN_AI_OPERATION.CHAT,
@@ -171,6 +228,7 @@ export class GenAISpan {
   private firstChunkMs: number | undefined;
   private errorType: string | undefined;
   private ended = false;
+  private recording = true;
 
   constructor(
     private readonly telemetry: GenAITelemetry,
@@ -183,14 +241,14 @@ export class GenAISpan {
     this.policy = new ContentPolicy(config);
     this.openInference = resolveSemconv(config).openInference;
     const parent = options.parentContext ?? context.active();
+    const name = nonEmpty(options.name);
     const startAttrs: Attributes = {
       [sc.ATTR_GENAI_OTEL_SPAN_KIND]: options.kind,
       ...(this.operation ? { [sc.ATTR_GEN_AI_OPERATION_NAME]: this.operation } : {}),
       ...(options.provider ? { [sc.ATTR_GEN_AI_PROVIDER_NAME]: options.provider } : {}),
-      ...(options.kind === 'LLM' || options.kind === 'EMBEDDING'
-        ? options.name
-          ? { [sc.ATTR_GEN_AI_REQUEST_MODEL]: options.name }
-          : {}
+      ...(name ? nameAttribute(options.kind, name) : {}),
+      ...(this.telemetry.framework
+        ? { [sc.ATTR_GENAI_OTEL_FRAMEWORK]: this.telemetry.framework }
         : {}),
       ...getGenAIContextAttributes(parent),
       ...options.attributes,
@@ -218,13 +276,25 @@ export class GenAISpan {
     this.context = ctx;
   }
 
+  /**
+   * A handle that records nothing (no span, no metrics): returned when starting a span failed,
+   * so instrumentations can call every method without checks.
+   */
   static noop(telemetry: GenAITelemetry, options: StartSpanOptions): GenAISpan {
-    return new GenAISpan(
+    let kind: sc.GenAISpanKind = 'CHAIN';
+    try {
+      if (options && Object.hasOwn(DEFAULT_SPAN_KIND, options.kind)) kind = options.kind;
+    } catch {
+      // hostile options: keep CHAIN
+    }
+    const s = new GenAISpan(
       telemetry,
-      options,
-      {},
-      trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 }),
+      { kind, parentContext: ROOT_CONTEXT },
+      { captureContent: false, semconv: ['gen_ai'] },
+      trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
     );
+    s.recording = false;
+    return s;
   }
 
   get isEnded(): boolean {
@@ -279,6 +349,7 @@ export class GenAISpan {
       if (typeof r.stream === 'boolean') this.setAttribute(sc.ATTR_GEN_AI_REQUEST_STREAM, r.stream);
       this.setAttribute(sc.ATTR_SERVER_ADDRESS, nonEmpty(r.serverAddress));
       this.setAttribute(sc.ATTR_SERVER_PORT, num(r.serverPort));
+      this.setAttribute(sc.ATTR_GEN_AI_OUTPUT_TYPE, nonEmpty(r.outputType));
     });
     return this;
   }
@@ -288,7 +359,10 @@ export class GenAISpan {
       this.setAttribute(sc.ATTR_GEN_AI_RESPONSE_ID, nonEmpty(r.id));
       this.setAttribute(sc.ATTR_GEN_AI_RESPONSE_MODEL, nonEmpty(r.model));
       if (Array.isArray(r.finishReasons) && r.finishReasons.length > 0) {
-        this.setAttribute(sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, r.finishReasons.map(String));
+        this.setAttribute(
+          sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+          r.finishReasons.slice(0, 32).map((f) => String(f).slice(0, 64)),
+        );
       }
     });
     return this;
@@ -312,22 +386,98 @@ export class GenAISpan {
     return this;
   }
 
+  /** System instructions: an array of message parts, or a string (becomes one text part). */
   setSystemInstructions(parts: unknown): this {
-    return this.putContent(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, parts);
+    const normalised: unknown = typeof parts === 'string' ? [textPart(parts)] : parts;
+    if (this.policy.enabled && !this.ended)
+      this.content.systemInstructions = normalised as MessagePart[];
+    return this.putContent(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, normalised);
   }
 
   setInputMessages(messages: InputMessage[]): this {
-    if (this.policy.enabled) this.content.inputMessages = messages;
+    if (this.policy.enabled && !this.ended) this.content.inputMessages = messages;
     return this.putContent(sc.ATTR_GEN_AI_INPUT_MESSAGES, messages);
   }
 
   setOutputMessages(messages: OutputMessage[]): this {
-    if (this.policy.enabled) this.content.outputMessages = messages;
+    if (this.policy.enabled && !this.ended) this.content.outputMessages = messages;
     return this.putContent(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, messages);
   }
 
+  /** Tools offered to the model (opt-in content, like the conventions say). */
   setToolDefinitions(tools: ToolDefinition[]): this {
+    if (this.policy.enabled && !this.ended) this.content.toolDefinitions = tools;
     return this.putContent(sc.ATTR_GEN_AI_TOOL_DEFINITIONS, tools);
+  }
+
+  /** `gen_ai.conversation.id` reported by the provider/framework (never synthesised). */
+  setConversationId(id: string | undefined): this {
+    return this.setAttribute(sc.ATTR_GEN_AI_CONVERSATION_ID, nonEmpty(id));
+  }
+
+  /** `gen_ai.agent.*` (AGENT spans; name also comes from `startSpan({ name })`). */
+  setAgent(a: AgentDetails): this {
+    safely('setAgent', () => {
+      this.setAttribute(sc.ATTR_GEN_AI_AGENT_ID, nonEmpty(a.id));
+      this.setAttribute(sc.ATTR_GEN_AI_AGENT_NAME, nonEmpty(a.name));
+      this.setAttribute(sc.ATTR_GEN_AI_AGENT_DESCRIPTION, nonEmpty(a.description));
+      this.setAttribute(sc.ATTR_GEN_AI_AGENT_VERSION, nonEmpty(a.version));
+    });
+    return this;
+  }
+
+  /**
+   * EMBEDDING spans: batch size and dimension count always; the input texts only when
+   * content capture is on (`genai_otel.input`, OpenInference `embedding.embeddings.N.embedding.text`).
+   */
+  setEmbeddings(e: EmbeddingsDetails): this {
+    safely('setEmbeddings', () => {
+      if (Array.isArray(e.inputs)) {
+        this.setAttribute(sc.ATTR_GENAI_OTEL_EMBEDDINGS_BATCH_SIZE, e.inputs.length);
+        if (this.policy.enabled && !this.ended)
+          this.content.embeddingInputs = e.inputs.slice(0, MAX_DOCUMENTS);
+        this.putContent(sc.ATTR_GENAI_OTEL_INPUT, e.inputs);
+      }
+      this.setAttribute(sc.ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, count(e.dimensionCount));
+      if (Array.isArray(e.encodingFormats) && e.encodingFormats.length > 0)
+        this.setAttribute(
+          sc.ATTR_GEN_AI_REQUEST_ENCODING_FORMATS,
+          e.encodingFormats.slice(0, 8).map((f) => String(f).slice(0, 64)),
+        );
+    });
+    return this;
+  }
+
+  /**
+   * RERANKER spans: model, top-k and document counts always; the query (as
+   * `gen_ai.retrieval.query.text`) and the output documents (as `gen_ai.retrieval.documents`)
+   * follow the same rules as {@link setRetrieval}.
+   */
+  setReranker(r: RerankerDetails): this {
+    safely('setReranker', () => {
+      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_MODEL, nonEmpty(r.model));
+      this.setAttribute(sc.ATTR_GENAI_OTEL_RERANKER_TOP_K, count(r.topK));
+      if (Array.isArray(r.inputDocuments)) {
+        this.setAttribute(
+          sc.ATTR_GENAI_OTEL_RERANKER_INPUT_DOCUMENT_COUNT,
+          r.inputDocuments.length,
+        );
+        const listed = r.inputDocuments.slice(0, MAX_DOCUMENTS);
+        if (!this.ended)
+          this.content.rerankerInputDocuments = this.policy.enabled
+            ? listed
+            : listed.map((d) => documentSummary(d, false));
+      }
+      if (Array.isArray(r.outputDocuments))
+        this.setAttribute(
+          sc.ATTR_GENAI_OTEL_RERANKER_OUTPUT_DOCUMENT_COUNT,
+          r.outputDocuments.length,
+        );
+      this.recordQueryAndDocuments(r.query, r.outputDocuments, false);
+      if (this.policy.enabled && !this.ended && r.query !== undefined)
+        this.content.rerankerQuery = r.query;
+    });
+    return this;
   }
 
   setTool(t: ToolCallDetails): this {
@@ -335,13 +485,15 @@ export class GenAISpan {
       this.setAttribute(sc.ATTR_GEN_AI_TOOL_NAME, nonEmpty(t.name));
       this.setAttribute(sc.ATTR_GEN_AI_TOOL_CALL_ID, nonEmpty(t.callId));
       this.setAttribute(sc.ATTR_GEN_AI_TOOL_TYPE, nonEmpty(t.type));
-      this.setAttribute(sc.ATTR_GEN_AI_TOOL_DESCRIPTION, nonEmpty(t.description)?.slice(0, 1024));
+      this.setAttribute(sc.ATTR_GEN_AI_TOOL_DESCRIPTION, nonEmpty(t.description, 1024));
+      if (t.parameters !== undefined && !this.ended)
+        this.content.toolParameters = safeStringify(t.parameters, { maxLength: 8192 });
       if (t.arguments !== undefined) {
-        if (this.policy.enabled) this.content.toolArguments = t.arguments;
+        if (this.policy.enabled && !this.ended) this.content.toolArguments = t.arguments;
         this.putContent(sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, t.arguments);
       }
       if (t.result !== undefined) {
-        if (this.policy.enabled) this.content.toolResult = t.result;
+        if (this.policy.enabled && !this.ended) this.content.toolResult = t.result;
         this.putContent(sc.ATTR_GEN_AI_TOOL_CALL_RESULT, t.result);
       }
     });
@@ -350,60 +502,61 @@ export class GenAISpan {
 
   /**
    * Retrieval results: the document count always; `[{id, score}]` always (ids and scores are
-   * not content); document text only when content capture is on.
+   * not content); document text and the query only when content capture is on.
    */
-  setRetrieval(r: {
-    query?: string;
-    documents?: RetrievedDocument[];
-    dataSourceId?: string;
-  }): this {
+  setRetrieval(r: RetrievalDetails): this {
     safely('setRetrieval', () => {
       this.setAttribute(sc.ATTR_GEN_AI_DATA_SOURCE_ID, nonEmpty(r.dataSourceId));
-      if (r.query !== undefined) {
-        if (this.policy.enabled) this.content.retrievalQuery = r.query;
-        this.putContent(sc.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, r.query);
-      }
-      if (Array.isArray(r.documents)) {
-        this.setAttribute(sc.ATTR_GENAI_OTEL_RETRIEVAL_DOCUMENT_COUNT, r.documents.length);
-        const withContent = this.policy.onSpan;
-        const docs = r.documents.slice(0, 100).map((d) => {
-          const out: RetrievedDocument = {};
-          if (d.id !== undefined) out.id = String(d.id);
-          if (typeof d.score === 'number') out.score = d.score;
-          if (withContent && d.content !== undefined) out.content = d.content;
-          return out;
-        });
-        if (this.policy.enabled) this.content.documents = r.documents.slice(0, 100);
-        if (docs.some((d) => Object.keys(d).length > 0)) {
-          const text = withContent
-            ? this.policy.render(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, docs)
-            : JSON.stringify(docs).slice(0, this.policy.maxLength);
-          this.setAttribute(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, text);
-        }
-      }
+      this.recordQueryAndDocuments(r.query, r.documents, true);
     });
     return this;
   }
 
+  private recordQueryAndDocuments(
+    query: string | undefined,
+    documents: RetrievedDocument[] | undefined,
+    collect: boolean,
+  ): void {
+    if (this.ended) return;
+    if (query !== undefined) {
+      if (collect && this.policy.enabled) this.content.retrievalQuery = query;
+      this.putContent(sc.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
+    }
+    if (!Array.isArray(documents)) return;
+    if (collect) this.setAttribute(sc.ATTR_GENAI_OTEL_RETRIEVAL_DOCUMENT_COUNT, documents.length);
+    const listed = documents.slice(0, MAX_DOCUMENTS);
+    // Collected for OpenInference and the content event; without capture only ids/scores.
+    const kept = this.policy.enabled ? listed : listed.map((d) => documentSummary(d, false));
+    if (collect) this.content.documents = kept;
+    else this.content.rerankerOutputDocuments = kept;
+    const withContent = this.policy.onSpan;
+    const docs = listed.map((d) => documentSummary(d, withContent));
+    if (!docs.some((d) => Object.keys(d).length > 0)) return;
+    const text = withContent
+      ? this.policy.render(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, docs)
+      : safeStringify(docs, { maxLength: this.policy.maxLength });
+    this.setAttribute(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, text);
+  }
+
   /** Generic input/output of chain/agent spans (content; recorded only when capture is on). */
   setInput(value: unknown): this {
-    if (this.policy.enabled) this.content.input = value;
-    return this.putContent('genai_otel.input', value);
+    if (this.policy.enabled && !this.ended) this.content.input = value;
+    return this.putContent(sc.ATTR_GENAI_OTEL_INPUT, value);
   }
 
   setOutput(value: unknown): this {
-    if (this.policy.enabled) this.content.output = value;
-    return this.putContent('genai_otel.output', value);
+    if (this.policy.enabled && !this.ended) this.content.output = value;
+    return this.putContent(sc.ATTR_GENAI_OTEL_OUTPUT, value);
   }
 
   /** Status ERROR, `error.type`, and the exception event. `errorType` defaults to the class name. */
   recordError(error: unknown, errorType?: string): this {
     if (this.ended) return this;
     safely('recordError', () => {
-      this.errorType = errorType || classifyError(error);
+      this.errorType = nonEmpty(errorType, 256) ?? classifyError(error);
       this.setAttribute(sc.ATTR_ERROR_TYPE, this.errorType);
       const message = errorMessage(error);
-      this.span.recordException(exceptionFor(error, this.errorType, message));
+      this.span.recordException(exceptionFor(error, exceptionType(error, this.errorType), message));
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: message.slice(0, 1024) });
     });
     return this;
@@ -419,9 +572,14 @@ export class GenAISpan {
   }
 
   private finish(endMs: number): void {
+    if (!this.recording) return;
     const isModelCall = this.kind === 'LLM' || this.kind === 'EMBEDDING';
-    const recordedBelow = this.usageSlot?.claimed === true;
-    if (recordedBelow) {
+    const slot = this.usageSlot;
+    const usageBelow = slot?.claimed === true;
+    const callBelow = slot?.callRecorded === true;
+    const m = isModelCall ? this.metricAttributes() : undefined;
+    const metrics = isModelCall ? safely('metrics', () => this.telemetry.metrics) : undefined;
+    if (usageBelow) {
       this.write(sc.ATTR_GENAI_OTEL_USAGE_RECORDED_BY_CHILD, true);
     } else if (this.usage) {
       const u = this.usage;
@@ -433,22 +591,28 @@ export class GenAISpan {
         count(u.cacheCreationInputTokens),
       );
       this.write(sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, count(u.reasoningOutputTokens));
+      // This call's tokens are recorded here: ancestors must not record them again.
+      claimAncestors(slot);
+      if (metrics && m)
+        safely('token metric', () =>
+          metrics.recordTokens(count(u.inputTokens), count(u.outputTokens), m),
+        );
     }
-    if (isModelCall && !recordedBelow) {
-      // This call's metrics are recorded here: ancestors must not record them again.
-      claimAncestors(this.usageSlot);
-      const m = this.metricAttributes();
-      const metrics = this.telemetry.metrics;
-      metrics.recordDuration(Math.max(0, endMs - this.startMs) / 1000, m);
-      if (this.usage)
-        metrics.recordTokens(count(this.usage.inputTokens), count(this.usage.outputTokens), m);
+    if (metrics && m && !callBelow) {
+      markCallRecordedOnAncestors(slot);
+      safely('duration metric', () =>
+        metrics.recordDuration(Math.max(0, endMs - this.startMs) / 1000, m),
+      );
       if (this.firstChunkMs !== undefined) {
-        metrics.recordTimeToFirstChunk(Math.max(0, this.firstChunkMs - this.startMs) / 1000, m);
+        const ttfc = Math.max(0, this.firstChunkMs - this.startMs) / 1000;
+        safely('time to first chunk metric', () => metrics.recordTimeToFirstChunk(ttfc, m));
       }
     }
-    if (this.policy.onEvent) this.emitContentEvent();
+    if (this.policy.onEvent) safely('content event', () => this.emitContentEvent());
     if (this.openInference)
-      this.span.setAttributes(toOpenInference(this.kind, this.attrs, this.content, this.policy));
+      safely('openinference', () =>
+        this.span.setAttributes(toOpenInference(this.kind, this.attrs, this.content, this.policy)),
+      );
   }
 
   private metricAttributes(): GenAIMetricAttributes {
@@ -463,7 +627,11 @@ export class GenAISpan {
     };
   }
 
-  /** EVENT_ONLY / SPAN_AND_EVENT: content on a `gen_ai.client.inference.operation.details` event. */
+  /**
+   * EVENT_ONLY / SPAN_AND_EVENT: content on a `gen_ai.client.inference.operation.details` span
+   * event, together with the operation's identifying attributes. Every value passes the
+   * redact hook and the length limit.
+   */
   private emitContentEvent(): void {
     const event: Attributes = {};
     const put = (key: string, value: unknown) => {
@@ -471,16 +639,28 @@ export class GenAISpan {
       const text = this.policy.render(key, value);
       if (text !== undefined) event[key] = text;
     };
-    put(sc.ATTR_GEN_AI_INPUT_MESSAGES, this.content.inputMessages);
-    put(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, this.content.outputMessages);
-    put(sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, this.content.toolArguments);
-    put(sc.ATTR_GEN_AI_TOOL_CALL_RESULT, this.content.toolResult);
-    put(sc.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, this.content.retrievalQuery);
-    put(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, this.content.documents);
-    put('genai_otel.input', this.content.input);
-    put('genai_otel.output', this.content.output);
-    if (Object.keys(event).length > 0)
-      this.span.addEvent('gen_ai.client.inference.operation.details', event);
+    const c = this.content;
+    put(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, c.systemInstructions);
+    put(sc.ATTR_GEN_AI_INPUT_MESSAGES, c.inputMessages);
+    put(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, c.outputMessages);
+    put(sc.ATTR_GEN_AI_TOOL_DEFINITIONS, c.toolDefinitions);
+    put(sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, c.toolArguments);
+    put(sc.ATTR_GEN_AI_TOOL_CALL_RESULT, c.toolResult);
+    put(sc.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, c.retrievalQuery ?? c.rerankerQuery);
+    const docs = c.documents ?? c.rerankerOutputDocuments;
+    if (docs)
+      put(
+        sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS,
+        docs.map((d) => documentSummary(d, true)),
+      );
+    put(sc.ATTR_GENAI_OTEL_INPUT, c.input ?? c.embeddingInputs);
+    put(sc.ATTR_GENAI_OTEL_OUTPUT, c.output);
+    if (Object.keys(event).length === 0) return;
+    for (const key of EVENT_CONTEXT_ATTRIBUTES) {
+      const v = this.attrs[key];
+      if (v !== undefined) event[key] = v;
+    }
+    this.span.addEvent(sc.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS, event);
   }
 
   private putContent(attribute: string, value: unknown): this {
@@ -552,8 +732,66 @@ function count(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined;
 }
 
-function nonEmpty(v: unknown): string | undefined {
-  return typeof v === 'string' && v.length > 0 ? v.slice(0, 512) : undefined;
+function nonEmpty(v: unknown, max = 512): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
+}
+
+/** The attribute a span's `name` also goes into, per kind. */
+function nameAttribute(kind: sc.GenAISpanKind, name: string): Attributes {
+  switch (kind) {
+    case 'LLM':
+    case 'EMBEDDING':
+      return { [sc.ATTR_GEN_AI_REQUEST_MODEL]: name };
+    case 'TOOL':
+      return { [sc.ATTR_GEN_AI_TOOL_NAME]: name };
+    case 'AGENT':
+      return { [sc.ATTR_GEN_AI_AGENT_NAME]: name };
+    default:
+      return {};
+  }
+}
+
+/** Identifying attributes copied onto the content event so it stands on its own. */
+const EVENT_CONTEXT_ATTRIBUTES = [
+  sc.ATTR_GEN_AI_OPERATION_NAME,
+  sc.ATTR_GEN_AI_PROVIDER_NAME,
+  sc.ATTR_GEN_AI_REQUEST_MODEL,
+  sc.ATTR_GEN_AI_RESPONSE_MODEL,
+  sc.ATTR_GEN_AI_RESPONSE_ID,
+  sc.ATTR_GEN_AI_TOOL_NAME,
+  sc.ATTR_GEN_AI_TOOL_CALL_ID,
+  sc.ATTR_GEN_AI_AGENT_NAME,
+  sc.ATTR_GEN_AI_DATA_SOURCE_ID,
+  sc.ATTR_GEN_AI_CONVERSATION_ID,
+];
+
+/** `{id, score}` of a document, plus its content when `withContent`. Never throws. */
+function documentSummary(d: RetrievedDocument, withContent: boolean): RetrievedDocument {
+  const out: RetrievedDocument = {};
+  try {
+    if (d === null || typeof d !== 'object') return out;
+    const id = (d as RetrievedDocument).id as unknown;
+    if (typeof id === 'string' || typeof id === 'number') out.id = String(id).slice(0, 256);
+    if (typeof d.score === 'number' && Number.isFinite(d.score)) out.score = d.score;
+    if (withContent && d.content !== undefined) out.content = d.content;
+  } catch {
+    // a hostile document: record what we have
+  }
+  return out;
+}
+
+/** `exception.type`: the exception's class/name (while `error.type` may be an API code). */
+function exceptionType(error: unknown, fallback: string): string {
+  try {
+    if (error instanceof Error) {
+      if (typeof error.name === 'string' && error.name && error.name !== 'Error') return error.name;
+      const ctor = error.constructor?.name;
+      if (typeof ctor === 'string' && ctor) return ctor;
+    }
+  } catch {
+    // fall through
+  }
+  return fallback;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
