@@ -1,0 +1,118 @@
+import {
+  type Attributes,
+  type Context,
+  createTraceState,
+  isSpanContextValid,
+  type Link,
+  type SpanKind,
+  TraceFlags,
+  type TraceState,
+  trace,
+} from '@opentelemetry/api';
+import { logSwallowed } from '../guard.js';
+import {
+  otOf,
+  parseThreshold,
+  passes,
+  randomnessOf,
+  type Threshold,
+  thresholdForProbability,
+  withThreshold,
+} from './threshold.js';
+
+/** `SamplingDecision` values of the SDKs (stable numbers; the enum lives in the SDK). */
+export const SAMPLING_DECISION = { NOT_RECORD: 0, RECORD: 1, RECORD_AND_SAMPLED: 2 } as const;
+
+export interface SamplingResultLike {
+  decision: 0 | 1 | 2;
+  attributes?: Attributes;
+  traceState?: TraceState;
+}
+
+/** The SDK `Sampler` contract (structural, for SDK 2.x and 3.x). */
+export interface SamplerLike {
+  shouldSample(
+    context: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResultLike;
+  toString(): string;
+}
+
+export interface HeadSamplerOptions {
+  /** Probability of keeping a new root trace, 0..1. Default 1 (keep all, writes `ot=th:0`). */
+  ratio?: number;
+}
+
+/**
+ * A parent-based, consistent-probability head sampler (OpenTelemetry tracestate probability
+ * sampling):
+ * - a root span is sampled iff its randomness (`ot=rv`, else the trace id's low 56 bits) is
+ *   at least the threshold for `ratio`; sampled roots get `ot=th:<threshold>` in their trace
+ *   state, which children inherit and exporters send, so backends can re-weight counts;
+ * - a span with a valid parent follows the parent's sampled flag; the parent's `th` is kept
+ *   when it is consistent with the trace's randomness and erased otherwise (as the spec asks
+ *   of a sampler that can no longer vouch for the probability).
+ * Use it ahead of {@link AdaptiveSamplingSpanProcessor}: its spans are then SAMPLED (which the
+ * SDK's batch processor requires) and the tail stage multiplies its probability in.
+ */
+export function createHeadSampler(options: HeadSamplerOptions = {}): SamplerLike {
+  const ratio =
+    typeof options.ratio === 'number' && Number.isFinite(options.ratio)
+      ? Math.min(1, Math.max(0, options.ratio))
+      : 1;
+  const threshold: Threshold = thresholdForProbability(ratio);
+  const description = `GenAIHeadSampler{ratio=${ratio}, th=${threshold.th || 'never'}}`;
+
+  return {
+    shouldSample(context, traceId) {
+      try {
+        const parent = trace.getSpanContext(context);
+        if (parent && isSpanContextValid(parent)) {
+          if ((parent.traceFlags & TraceFlags.SAMPLED) === 0) {
+            return { decision: SAMPLING_DECISION.NOT_RECORD };
+          }
+          const ts = parent.traceState;
+          const ot = otOf(ts);
+          if (ts && ot.th !== undefined) {
+            const th = parseThreshold(ot.th);
+            const r = randomnessOf(parent.traceId, ot);
+            if (!th || (r !== undefined && !passes(r, th))) {
+              // Inconsistent or malformed upstream threshold: the probability is unknown.
+              return {
+                decision: SAMPLING_DECISION.RECORD_AND_SAMPLED,
+                traceState: withThreshold(ts, ot, undefined),
+              };
+            }
+          }
+          return { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED, traceState: ts };
+        }
+        // Root span (an invalid parent context may still carry a trace state with `rv`).
+        const ts = parent?.traceState;
+        const ot = otOf(ts);
+        const r = randomnessOf(traceId, ot);
+        if (threshold.probability <= 0) return { decision: SAMPLING_DECISION.NOT_RECORD };
+        if (r === undefined) {
+          // No usable randomness (not a W3C trace id): sample, but without a threshold claim.
+          return Math.random() < ratio
+            ? { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED, traceState: ts }
+            : { decision: SAMPLING_DECISION.NOT_RECORD };
+        }
+        if (!passes(r, threshold)) return { decision: SAMPLING_DECISION.NOT_RECORD };
+        return {
+          decision: SAMPLING_DECISION.RECORD_AND_SAMPLED,
+          traceState: withThreshold(ts ?? createTraceState(), ot, threshold),
+        };
+      } catch (err) {
+        logSwallowed('sampling: head sampler', err);
+        return { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED };
+      }
+    },
+    toString() {
+      return description;
+    },
+  };
+}
