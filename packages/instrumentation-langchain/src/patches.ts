@@ -1,0 +1,243 @@
+import { logSwallowed } from '@genai-otel/core';
+import { context } from '@opentelemetry/api';
+import { DeferredContext } from './deferred-context.js';
+import type { GenAICallbackHandler } from './handler.js';
+import type { Patcher } from './patcher.js';
+
+type AnyFn = (...args: unknown[]) => unknown;
+type Obj = Record<string, unknown>;
+
+/** What the wrappers need from the instrumentation, looked up on every call. */
+export interface PatchHost {
+  isEnabled(): boolean;
+  readonly handler: GenAICallbackHandler;
+}
+
+/** Classes we patch, by export name, with the members to wrap. */
+const CLASS_TARGETS = {
+  CallbackManager: { statics: ['_configureSync'] },
+  Runnable: {
+    async: ['_callWithConfig'],
+    streams: ['_transformStreamWithConfig'],
+    readable: ['stream'],
+  },
+  BaseChatModel: { async: ['generate'], streams: ['_streamIterator'] },
+  BaseLLM: { async: ['generate'], streams: ['_streamIterator'] },
+  StructuredTool: { async: ['call'] },
+  BaseRetriever: { async: ['invoke'] },
+} as const;
+
+const MODEL_CLASSES = new Set(['BaseChatModel', 'BaseLLM']);
+
+function classOf(exports: unknown, name: string): (Function & Obj) | undefined {
+  try {
+    const v = (exports as Obj | undefined)?.[name];
+    return typeof v === 'function' ? (v as Function & Obj) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The patchable objects (classes and prototypes) found in a module's exports. */
+export function targetsOf(exports: unknown): Set<object> {
+  const out = new Set<object>();
+  for (const name of Object.keys(CLASS_TARGETS)) {
+    const cls = classOf(exports, name);
+    if (!cls) continue;
+    out.add(cls);
+    if (cls.prototype) out.add(cls.prototype as object);
+  }
+  return out;
+}
+
+/**
+ * Patches every LangChain class found in `exports` (a `@langchain/core` dist module, or any
+ * object holding those classes). Returns how many members were wrapped.
+ */
+export function patchExports(exports: unknown, patcher: Patcher, host: PatchHost): number {
+  let count = 0;
+  for (const [name, spec] of Object.entries(CLASS_TARGETS)) {
+    const cls = classOf(exports, name);
+    if (!cls) continue;
+    try {
+      if ('statics' in spec && typeof cls._configureSync === 'function') {
+        if (patcher.wrap(cls, '_configureSync', (orig) => wrapConfigure(orig, cls, host))) count++;
+      }
+      const proto = cls.prototype as Obj | undefined;
+      if (!proto) continue;
+      if ('async' in spec) {
+        for (const key of spec.async) {
+          if (patcher.wrap(proto, key, (orig) => wrapAsync(orig, host))) count++;
+        }
+      }
+      if ('streams' in spec) {
+        const isModel = MODEL_CLASSES.has(name);
+        for (const key of spec.streams) {
+          if (patcher.wrap(proto, key, (orig) => wrapStream(orig, host, isModel))) count++;
+        }
+      }
+      if ('readable' in spec) {
+        for (const key of spec.readable) {
+          if (patcher.wrap(proto, key, (orig) => wrapReadable(orig, host))) count++;
+        }
+      }
+    } catch (err) {
+      logSwallowed(`langchain patch ${name}`, err);
+    }
+  }
+  return count;
+}
+
+/**
+ * `CallbackManager._configureSync` (what `configure()` and every runnable call): keep
+ * whatever LangChain built from the user's handlers (undefined, an array or a manager), and
+ * add our handler once. When there were no handlers at all we create a manager so the run
+ * is still observed.
+ */
+function wrapConfigure(original: Function, ManagerClass: Function, host: PatchHost): Function {
+  return function configureWithGenAI(this: unknown, ...args: unknown[]) {
+    const manager = (original as AnyFn).apply(this, args) as Obj | undefined;
+    if (!host.isEnabled()) return manager;
+    try {
+      const handler = host.handler;
+      let m = manager;
+      if (m === undefined || m === null) {
+        const Ctor = (typeof this === 'function' ? this : ManagerClass) as new () => Obj;
+        m = new Ctor();
+      }
+      const handlers = m.handlers;
+      if (!Array.isArray(handlers) || !handlers.includes(handler)) {
+        (m.addHandler as (h: unknown, inherit: boolean) => void)(handler, true);
+      }
+      return m;
+    } catch (err) {
+      logSwallowed('langchain CallbackManager._configureSync', err);
+      return manager;
+    }
+  };
+}
+
+/**
+ * A method that starts a run and then does its work (`generate`, `StructuredTool.call`, ...):
+ * run it in a {@link DeferredContext} that our handler points at the run's span as soon as
+ * the run starts, so work inside the method nests under that span.
+ */
+function wrapAsync(original: Function, host: PatchHost): Function {
+  return function runInRunContext(this: unknown, ...args: unknown[]) {
+    if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
+    return context.with(new DeferredContext(context.active()), original as AnyFn, this, ...args);
+  };
+}
+
+/** Async-generator methods: same as {@link wrapAsync} for every step, plus early-stop handling. */
+function wrapStream(original: Function, host: PatchHost, isModel: boolean): Function {
+  return function streamInRunContext(this: unknown, ...args: unknown[]) {
+    if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
+    const deferred = new DeferredContext(context.active());
+    const inner = context.with(deferred, original as AnyFn, this, ...args) as
+      | AsyncGenerator<unknown, unknown, unknown>
+      | undefined;
+    if (!inner || typeof inner.next !== 'function') return inner;
+    return iterateInContext(inner, deferred, host.handler, isModel);
+  };
+}
+
+async function* iterateInContext(
+  inner: AsyncGenerator<unknown, unknown, unknown>,
+  deferred: DeferredContext,
+  handler: GenAICallbackHandler,
+  isModel: boolean,
+): AsyncGenerator<unknown, unknown, unknown> {
+  let finished = false;
+  let inYield = false;
+  let first = isModel;
+  try {
+    let sent: unknown;
+    for (;;) {
+      const step = await context.with(deferred, () => inner.next(sent));
+      if (step.done) {
+        finished = true;
+        return step.value;
+      }
+      if (first) {
+        first = false;
+        try {
+          handler.onStreamChunk(deferred);
+        } catch (err) {
+          logSwallowed('langchain stream chunk', err);
+        }
+      }
+      inYield = true;
+      sent = yield step.value;
+      inYield = false;
+    }
+  } catch (err) {
+    // Errors from LangChain's generator were already reported by LangChain (handle*Error).
+    if (!inYield) finished = true;
+    throw err;
+  } finally {
+    if (!finished) {
+      // The consumer stopped early (break / return / cancel): close LangChain's generator the
+      // same way, then end the run LangChain will never end.
+      try {
+        await context.with(deferred, () => inner.return(undefined));
+      } catch {
+        // closing errors are LangChain's business; the consumer already left
+      }
+      try {
+        handler.onStreamCancelled(deferred);
+      } catch (err) {
+        logSwallowed('langchain stream cancel', err);
+      }
+    }
+  }
+}
+
+/**
+ * `Runnable.stream()` resolves to LangChain's IterableReadableStream. Runnables with their own
+ * `_streamIterator` (RunnableSequence, graphs) never end their run when the consumer stops
+ * early, so we watch the stream's `return()` / `cancel()` (the same object is returned).
+ */
+function wrapReadable(original: Function, host: PatchHost): Function {
+  return function streamWithCancel(this: unknown, ...args: unknown[]) {
+    if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
+    const deferred = new DeferredContext(context.active());
+    const result = context.with(deferred, original as AnyFn, this, ...args);
+    if (!(result instanceof Promise)) return result;
+    const handler = host.handler;
+    return result.then((readable) => {
+      try {
+        watchCancel(readable, deferred, handler);
+      } catch (err) {
+        logSwallowed('langchain stream watch', err);
+      }
+      return readable;
+    });
+  };
+}
+
+function watchCancel(readable: unknown, deferred: DeferredContext, handler: GenAICallbackHandler) {
+  if (!readable || typeof readable !== 'object') return;
+  const obj = readable as Obj;
+  for (const key of ['return', 'cancel']) {
+    const orig = obj[key];
+    if (typeof orig !== 'function') continue;
+    Object.defineProperty(obj, key, {
+      configurable: true,
+      writable: true,
+      value: function cancelAndEnd(this: unknown, ...a: unknown[]) {
+        const out = (orig as AnyFn).apply(this, a);
+        const end = () => {
+          try {
+            handler.onStreamCancelled(deferred);
+          } catch (err) {
+            logSwallowed('langchain stream cancel', err);
+          }
+        };
+        if (out instanceof Promise) out.then(end, end);
+        else end();
+        return out;
+      },
+    });
+  }
+}
