@@ -1,0 +1,865 @@
+import {
+  ATTR_GENAI_OTEL_EMBEDDINGS_BATCH_SIZE,
+  ATTR_GENAI_OTEL_FRAMEWORK,
+  type GenAISpan,
+  type GenAITelemetry,
+  safely,
+} from '@genai-otel/core';
+import { type Attributes, type Context, context } from '@opentelemetry/api';
+import { isActive, markActive } from './active.js';
+import {
+  ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+  ATTR_LLAMAINDEX_CLASS,
+  ATTR_LLAMAINDEX_NODE_COUNT,
+  ATTR_STREAM_ABANDONED,
+  ATTR_STREAM_CHUNKS,
+} from './attributes.js';
+import {
+  className,
+  hasToolCalls,
+  modelOf,
+  normaliseFinishReason,
+  providerOf,
+  rawFinishReason,
+  read,
+  requestDetails,
+  responseIdOf,
+  responseModelOf,
+  usageOf,
+} from './llm-details.js';
+import {
+  queryText,
+  responseText,
+  toDocuments,
+  toInputMessages,
+  toOutputMessage,
+  toToolDefinitions,
+} from './messages.js';
+import { Patcher } from './patcher.js';
+import { isAsyncIterable, isReadableStream, type StreamOutcome, traceStream } from './streams.js';
+import type { LlamaIndexInstrumentationConfig } from './types.js';
+
+type AnyFn = (this: unknown, ...args: unknown[]) => unknown;
+type Rec = Record<string, unknown>;
+
+const FRAMEWORK = 'llamaindex';
+const MAX_PROTO_DEPTH = 16;
+const MAX_DISCOVERY_DEPTH = 3;
+
+/** Exported base classes we recognise (any copy of `@llamaindex/core` has its own set). */
+interface Bases {
+  BaseQueryEngine?: Function;
+  BaseRetriever?: Function;
+  BaseEmbedding?: Function;
+  BaseLLM?: Function;
+  BaseSynthesizer?: Function;
+  BaseChatEngine?: Function;
+  AgentRunner?: Function;
+}
+
+const BASE_NAMES: Array<keyof Bases> = [
+  'BaseQueryEngine',
+  'BaseRetriever',
+  'BaseEmbedding',
+  'BaseLLM',
+  'BaseSynthesizer',
+  'BaseChatEngine',
+  'AgentRunner',
+];
+
+/** Object properties through which LlamaIndex components reach the components they call. */
+const COMPONENT_KEYS = [
+  'llm',
+  'chatModel',
+  'embedModel',
+  'retriever',
+  'responseSynthesizer',
+  'contextGenerator',
+  'queryEngine',
+  'index',
+];
+
+function isClass(v: unknown): v is Function {
+  return typeof v === 'function' && typeof (v as { prototype?: unknown }).prototype === 'object';
+}
+
+function extendsOrIs(C: Function, Base: Function | undefined): boolean {
+  if (!Base) return false;
+  try {
+    return C === Base || C.prototype instanceof Base;
+  } catch {
+    return false;
+  }
+}
+
+function ownFn(proto: object, key: string): boolean {
+  const d = Object.getOwnPropertyDescriptor(proto, key);
+  return !!d && typeof d.value === 'function';
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Walks an object's prototype chain (bounded), most derived first. */
+function* prototypes(obj: object): Generator<object> {
+  let proto: object | null = Object.getPrototypeOf(obj);
+  for (let i = 0; proto && proto !== Object.prototype && i < MAX_PROTO_DEPTH; i++) {
+    yield proto;
+    proto = Object.getPrototypeOf(proto);
+  }
+}
+
+/**
+ * All LlamaIndex patching: what to wrap on which classes and objects, and the wrappers that
+ * produce spans. One instance per instrumentor; {@link restore} undoes everything.
+ */
+export class LlamaIndexHooks {
+  readonly patcher = new Patcher();
+  /** Objects already inspected by {@link discover} (reset on restore). */
+  private discovered = new WeakSet<object>();
+  active = true;
+
+  constructor(
+    private readonly telemetry: () => GenAITelemetry,
+    private readonly config: () => LlamaIndexInstrumentationConfig,
+  ) {}
+
+  restore(): void {
+    this.patcher.restoreAll();
+    this.discovered = new WeakSet();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Module and class patching
+
+  /** Patches every LlamaIndex class a module (namespace) object exports. Never throws. */
+  patchExports(moduleExports: unknown): void {
+    safely('llamaindex patchExports', () => {
+      if (!moduleExports || typeof moduleExports !== 'object') return;
+      const m = moduleExports as Rec;
+      const bases: Bases = {};
+      for (const name of BASE_NAMES) {
+        const v = read(m, name);
+        if (isClass(v)) bases[name] = v;
+      }
+      const classes = new Set<Function>();
+      for (const key of Object.keys(m)) {
+        const v = read(m, key);
+        if (isClass(v)) classes.add(v);
+      }
+      for (const C of classes) safely('llamaindex patch class', () => this.patchClass(C, bases));
+    });
+  }
+
+  private patchClass(C: Function, bases: Bases): void {
+    const proto = C.prototype as object;
+    if (extendsOrIs(C, bases.AgentRunner)) {
+      if (ownFn(proto, 'chat')) this.patcher.wrap(proto, 'chat', (o) => this.agentChatWrapper(o));
+      if (ownFn(proto, 'getTools'))
+        this.patcher.wrap(proto, 'getTools', (o) => this.getToolsWrapper(o));
+      return;
+    }
+    if (extendsOrIs(C, bases.BaseQueryEngine)) {
+      if (ownFn(proto, 'query'))
+        this.patcher.wrap(proto, 'query', (o) => this.queryWrapper(o, 'query'));
+      // Engines created before instrument() hold a `query` bound at construction: their
+      // `_query` still runs through the prototype, so it opens the span when `query` did not.
+      if (ownFn(proto, '_query'))
+        this.patcher.wrap(proto, '_query', (o) => this.queryWrapper(o, '_query'));
+    }
+    if (extendsOrIs(C, bases.BaseRetriever) && ownFn(proto, 'retrieve')) {
+      this.patcher.wrap(proto, 'retrieve', (o) => this.retrieveWrapper(o));
+    }
+    if (extendsOrIs(C, bases.BaseEmbedding)) this.patchEmbeddingProto(proto);
+    if (extendsOrIs(C, bases.BaseLLM)) this.patchLLMProto(proto);
+    if (extendsOrIs(C, bases.BaseSynthesizer) && ownFn(proto, 'synthesize')) {
+      this.patcher.wrap(proto, 'synthesize', (o) => this.synthesizeWrapper(o));
+    }
+    const chatEngine = extendsOrIs(C, bases.BaseChatEngine) || /ChatEngine$/.test(C.name);
+    if (chatEngine && ownFn(proto, 'chat') && !extendsOrIs(C, bases.BaseLLM)) {
+      this.patcher.wrap(proto, 'chat', (o) => this.chatEngineWrapper(o));
+    }
+    // Tool classes with a prototype `call` (QueryEngineTool, ...); FunctionTool's `call` is
+    // an instance property and is wrapped when an agent or LLM call hands the tool over.
+    if (/Tool$/.test(C.name) && ownFn(proto, 'call') && !extendsOrIs(C, bases.BaseLLM)) {
+      this.patcher.wrap(proto, 'call', (o) => this.toolWrapper(o));
+    }
+  }
+
+  /**
+   * Patches a class that was handed over on its own (a user-defined LLM or embedding class,
+   * or a provider class from another copy of `@llamaindex/core`), recognised by its shape.
+   */
+  patchClassByShape(C: unknown): void {
+    safely('llamaindex patchClassByShape', () => {
+      if (!isClass(C)) return;
+      const proto = C.prototype as object;
+      const has = (k: string) => typeof read(proto, k) === 'function';
+      const chain = [proto, ...prototypes(proto)];
+      if (has('chat') && has('complete')) for (const p of chain) this.patchLLMProto(p);
+      else if (has('getQueryEmbedding') && has('getTextEmbedding'))
+        for (const p of chain) this.patchEmbeddingProto(p);
+      else if (has('_retrieve') && has('retrieve')) {
+        for (const p of chain)
+          if (ownFn(p, 'retrieve') && ownFn(p, '_handleRecursiveRetrieval'))
+            this.patcher.wrap(p, 'retrieve', (o) => this.retrieveWrapper(o));
+      } else if (has('_query') && has('query')) {
+        for (const p of chain) {
+          if (ownFn(p, 'query'))
+            this.patcher.wrap(p, 'query', (o) => this.queryWrapper(o, 'query'));
+          if (ownFn(p, '_query'))
+            this.patcher.wrap(p, '_query', (o) => this.queryWrapper(o, '_query'));
+        }
+      }
+    });
+  }
+
+  private patchEmbeddingProto(proto: object): void {
+    if (ownFn(proto, 'getQueryEmbedding'))
+      this.patcher.wrap(proto, 'getQueryEmbedding', (o) => this.embeddingWrapper(o, 'query'));
+    if (ownFn(proto, 'getTextEmbeddingsBatch'))
+      this.patcher.wrap(proto, 'getTextEmbeddingsBatch', (o) => this.embeddingWrapper(o, 'batch'));
+  }
+
+  private patchLLMProto(proto: object): void {
+    // BaseLLM's own `complete`/`exec`/`streamExec` delegate to `chat`: they only discover.
+    const isBase = ownFn(proto, 'exec') || ownFn(proto, 'streamExec');
+    if (isBase) {
+      for (const key of ['complete', 'exec', 'streamExec']) {
+        if (ownFn(proto, key)) this.patcher.wrap(proto, key, (o) => this.discoveringWrapper(o));
+      }
+      return;
+    }
+    if (ownFn(proto, 'chat')) this.patcher.wrap(proto, 'chat', (o) => this.llmWrapper(o, 'chat'));
+    if (ownFn(proto, 'complete'))
+      this.patcher.wrap(proto, 'complete', (o) => this.llmWrapper(o, 'text_completion'));
+  }
+
+  /**
+   * Finds LLM, embedding and retriever classes through live objects. This is how classes
+   * from a second copy of `@llamaindex/core` (provider packages pinning another version)
+   * and user-defined classes get traced: their prototypes are patched on first sight.
+   */
+  discover(obj: unknown, depth = 0): void {
+    if (!obj || (typeof obj !== 'object' && typeof obj !== 'function')) return;
+    if (depth > MAX_DISCOVERY_DEPTH) return;
+    if (this.discovered.has(obj)) return;
+    this.discovered.add(obj);
+    safely('llamaindex discover', () => {
+      if (looksLikeLLM(obj)) this.patchLLMObject(obj);
+      else if (looksLikeEmbedding(obj)) {
+        for (const proto of prototypes(obj)) this.patchEmbeddingProto(proto);
+      } else if (looksLikeRetriever(obj)) {
+        for (const proto of prototypes(obj)) {
+          if (ownFn(proto, 'retrieve') && ownFn(proto, '_handleRecursiveRetrieval'))
+            this.patcher.wrap(proto, 'retrieve', (o) => this.retrieveWrapper(o));
+        }
+      }
+      for (const key of COMPONENT_KEYS) this.discover(read(obj, key), depth + 1);
+    });
+  }
+
+  private patchLLMObject(llm: object): void {
+    for (const proto of prototypes(llm)) this.patchLLMProto(proto);
+    // A `chat` assigned on the instance itself (class field, or set by the user).
+    if (Object.hasOwn(llm, 'chat')) {
+      this.patcher.wrap(llm, 'chat', (o) => this.llmWrapper(o, 'chat'), { instance: true });
+    }
+  }
+
+  /** Wraps a tool object's `call` (own property or prototype method). */
+  private patchTool(tool: unknown): void {
+    safely('llamaindex patch tool', () => {
+      if (!tool || typeof tool !== 'object' || typeof read(tool, 'call') !== 'function') return;
+      if (Object.hasOwn(tool, 'call')) {
+        this.patcher.wrap(tool, 'call', (o) => this.toolWrapper(o), { instance: true });
+        return;
+      }
+      for (const proto of prototypes(tool)) {
+        if (ownFn(proto, 'call')) {
+          this.patcher.wrap(proto, 'call', (o) => this.toolWrapper(o));
+          return;
+        }
+      }
+    });
+  }
+
+  private patchTools(tools: unknown): void {
+    if (Array.isArray(tools)) for (const t of tools.slice(0, 256)) this.patchTool(t);
+  }
+
+  /**
+   * Wraps the per-instance methods of an engine or agent created before `instrument()`
+   * (`query` and `chat` are bound to each instance at construction).
+   */
+  patchInstance(obj: unknown): boolean {
+    return safely(
+      'llamaindex patchInstance',
+      () => {
+        if (!obj || typeof obj !== 'object') return false;
+        let patched = false;
+        const own = (k: string) => Object.hasOwn(obj, k) && typeof read(obj, k) === 'function';
+        const protoHas = (k: string) => typeof read(Object.getPrototypeOf(obj), k) === 'function';
+        if (own('query') && protoHas('_query')) {
+          patched =
+            this.patcher.wrap(obj, 'query', (o) => this.queryWrapper(o, 'query'), {
+              instance: true,
+            }) || patched;
+        }
+        if (own('chat')) {
+          const isAgent = protoHas('createTask') && protoHas('getTools');
+          patched =
+            this.patcher.wrap(
+              obj,
+              'chat',
+              (o) => (isAgent ? this.agentChatWrapper(o) : this.chatEngineWrapper(o)),
+              { instance: true },
+            ) || patched;
+        }
+        this.discover(obj);
+        return patched;
+      },
+      false,
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Span helpers
+
+  private start(options: Parameters<GenAITelemetry['startSpan']>[0]): GenAISpan | undefined {
+    return safely('llamaindex startSpan', () =>
+      this.telemetry().startSpan({
+        ...options,
+        attributes: { [ATTR_GENAI_OTEL_FRAMEWORK]: FRAMEWORK, ...options.attributes },
+      }),
+    );
+  }
+
+  private provider(model: unknown): string {
+    const custom = safely('llamaindex providerName', () => this.config()?.providerName?.(model));
+    return typeof custom === 'string' && custom ? custom : providerOf(model);
+  }
+
+  /**
+   * Runs `original` inside `ctx` and reports its outcome: `onValue` for a successful result
+   * (a promise is observed, not replaced, unless `onValue` returns a replacement value and
+   * `replace` is set), `onError` for a thrown or rejected error. The caller gets the same
+   * value, the same promise and the same error as without us.
+   */
+  private run(
+    ctx: Context,
+    thisArg: unknown,
+    original: AnyFn,
+    args: unknown[],
+    onValue: (value: unknown) => unknown,
+    onError: (error: unknown) => void,
+    replace = false,
+  ): unknown {
+    let result: unknown;
+    try {
+      result = context.with(ctx, () => original.apply(thisArg, args));
+    } catch (error) {
+      safely('llamaindex onError', () => onError(error));
+      throw error;
+    }
+    if (isThenable(result)) {
+      if (replace && result instanceof Promise) {
+        return result.then(
+          (value) => safely('llamaindex onValue', () => onValue(value), value) ?? value,
+          (error) => {
+            safely('llamaindex onError', () => onError(error));
+            throw error;
+          },
+        );
+      }
+      safely('llamaindex observe', () =>
+        (result as PromiseLike<unknown>).then(
+          (value) => {
+            safely('llamaindex onValue', () => onValue(value));
+          },
+          (error) => {
+            safely('llamaindex onError', () => onError(error));
+          },
+        ),
+      );
+      return result;
+    }
+    const replacement = safely('llamaindex onValue', () => onValue(result), result);
+    return replace && replacement !== undefined ? replacement : result;
+  }
+
+  /** Ends `span` when a returned stream finishes; otherwise records `onDone` and ends now. */
+  private endWithStream(
+    span: GenAISpan,
+    ctx: Context,
+    value: unknown,
+    onChunk?: (chunk: unknown) => void,
+    onStreamEnd?: () => void,
+  ): unknown {
+    if (!isAsyncIterable(value) && !isReadableStream(value)) return undefined;
+    let chunks = 0;
+    return traceStream(value, {
+      context: ctx,
+      onChunk: (chunk) => {
+        chunks++;
+        onChunk?.(chunk);
+      },
+      onEnd: (outcome: StreamOutcome) => {
+        span.setAttribute(ATTR_STREAM_CHUNKS, chunks);
+        if (outcome.error !== undefined) span.recordError(outcome.error);
+        if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
+        if (outcome.error === undefined) safely('llamaindex stream end', () => onStreamEnd?.());
+        span.end();
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Wrappers
+
+  private discoveringWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      if (hooks.active) {
+        hooks.discover(this);
+        safely('llamaindex tools', () => hooks.patchTools(read(args[0], 'tools')));
+      }
+      return original.apply(this, args);
+    };
+  }
+
+  /** Query engines: a CHAIN span `query` over retrieval and synthesis. */
+  private queryWrapper(original: AnyFn, method: 'query' | '_query'): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'query', this)) return original.apply(this, args);
+      hooks.discover(this);
+      const stream = method === 'query' ? read(args[0], 'stream') === true : args[1] === true;
+      const span = hooks.start({
+        kind: 'CHAIN',
+        name: 'query',
+        attributes: { [ATTR_LLAMAINDEX_CLASS]: className(this) },
+      });
+      if (!span) return original.apply(this, args);
+      safely('llamaindex query input', () => span.setInput(queryText(args[0])));
+      const ctx = markActive(span.context, 'query', this);
+      return hooks.run(
+        ctx,
+        this,
+        original,
+        args,
+        (value) => {
+          if (stream && hooks.endWithStream(span, ctx, value) !== undefined) return;
+          span.setOutput(responseText(value));
+          span.end();
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+      );
+    };
+  }
+
+  /** Retrievers: `retrieval {class}` with the document count, ids and scores. */
+  private retrieveWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'retrieve', this)) return original.apply(this, args);
+      hooks.discover(this);
+      const name = className(this);
+      const span = hooks.start({
+        kind: 'RETRIEVER',
+        name,
+        attributes: { [ATTR_LLAMAINDEX_CLASS]: name },
+      });
+      if (!span) return original.apply(this, args);
+      const query = safely('llamaindex retrieval query', () => queryText(args[0]));
+      const dataSourceId = safely('llamaindex data source', () => {
+        const id = read(read(read(this, 'index'), 'indexStruct'), 'indexId');
+        return typeof id === 'string' ? id : undefined;
+      });
+      return hooks.run(
+        markActive(span.context, 'retrieve', this),
+        this,
+        original,
+        args,
+        (value) => {
+          span.setRetrieval({ query, documents: toDocuments(value), dataSourceId });
+          span.end();
+        },
+        (error) => {
+          span.setRetrieval({ query, dataSourceId });
+          span.recordError(error);
+          span.end();
+        },
+      );
+    };
+  }
+
+  /** Embedding models: `embeddings {model}` with the batch size. */
+  private embeddingWrapper(original: AnyFn, kind: 'query' | 'batch'): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'embedding', this)) return original.apply(this, args);
+      const model = modelOf(this) ?? className(this);
+      const inputs = kind === 'batch' ? args[0] : [args[0]];
+      const attributes: Attributes = { [ATTR_LLAMAINDEX_CLASS]: className(this) };
+      if (Array.isArray(inputs)) attributes[ATTR_GENAI_OTEL_EMBEDDINGS_BATCH_SIZE] = inputs.length;
+      const span = hooks.start({
+        kind: 'EMBEDDING',
+        name: model,
+        provider: hooks.provider(this),
+        attributes,
+      });
+      if (!span) return original.apply(this, args);
+      if (kind === 'query')
+        safely('llamaindex embedding input', () => span.setInput(queryText({ query: args[0] })));
+      return hooks.run(
+        markActive(span.context, 'embedding', this),
+        this,
+        original,
+        args,
+        (value) => {
+          const first = kind === 'batch' && Array.isArray(value) ? value[0] : value;
+          if (Array.isArray(first))
+            span.setAttribute(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, first.length);
+          span.end();
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+      );
+    };
+  }
+
+  /** Response synthesizers: a CHAIN span `synthesize` over the LLM calls they make. */
+  private synthesizeWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'synthesize', this)) return original.apply(this, args);
+      hooks.discover(this);
+      const nodes = read(args[0], 'nodes');
+      const span = hooks.start({
+        kind: 'CHAIN',
+        name: 'synthesize',
+        attributes: {
+          [ATTR_LLAMAINDEX_CLASS]: className(this),
+          ...(Array.isArray(nodes) ? { [ATTR_LLAMAINDEX_NODE_COUNT]: nodes.length } : {}),
+        },
+      });
+      if (!span) return original.apply(this, args);
+      safely('llamaindex synthesize input', () => span.setInput(queryText(read(args[0], 'query'))));
+      const stream = args[1] === true;
+      const ctx = markActive(span.context, 'synthesize', this);
+      return hooks.run(
+        ctx,
+        this,
+        original,
+        args,
+        (value) => {
+          if (stream && hooks.endWithStream(span, ctx, value) !== undefined) return;
+          span.setOutput(responseText(value));
+          span.end();
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+      );
+    };
+  }
+
+  /** Chat engines: a CHAIN span `chat_engine` per `chat` call. */
+  private chatEngineWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'chat_engine', this)) return original.apply(this, args);
+      hooks.discover(this);
+      const span = hooks.start({
+        kind: 'CHAIN',
+        name: 'chat_engine',
+        attributes: { [ATTR_LLAMAINDEX_CLASS]: className(this) },
+      });
+      if (!span) return original.apply(this, args);
+      safely('llamaindex chat input', () => span.setInput(queryText(args[0])));
+      const ctx = markActive(span.context, 'chat_engine', this);
+      return hooks.run(
+        ctx,
+        this,
+        original,
+        args,
+        (value) => {
+          const traced = hooks.endWithStream(span, ctx, value);
+          if (traced !== undefined) return traced;
+          span.setOutput(responseText(value));
+          span.end();
+          return undefined;
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+        true,
+      );
+    };
+  }
+
+  /** Agents (`AgentRunner`: LLMAgent, ReActAgent, OpenAIAgent...): `invoke_agent {class}`. */
+  private agentChatWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'agent', this)) return original.apply(this, args);
+      hooks.discover(this);
+      const name = className(this);
+      const span = hooks.start({
+        kind: 'AGENT',
+        name,
+        attributes: { 'gen_ai.agent.name': name, [ATTR_LLAMAINDEX_CLASS]: name },
+      });
+      if (!span) return original.apply(this, args);
+      safely('llamaindex agent input', () => span.setInput(queryText(args[0])));
+      const ctx = markActive(span.context, 'agent', this);
+      return hooks.run(
+        ctx,
+        this,
+        original,
+        args,
+        (value) => {
+          const traced = hooks.endWithStream(span, ctx, value);
+          if (traced !== undefined) return traced;
+          span.setOutput(responseText(value));
+          span.end();
+          return undefined;
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+        true,
+      );
+    };
+  }
+
+  private getToolsWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const result = original.apply(this, args);
+      if (!hooks.active) return result;
+      if (isThenable(result)) {
+        safely('llamaindex observe tools', () =>
+          result.then(
+            (tools) => hooks.patchTools(tools),
+            () => undefined,
+          ),
+        );
+      } else hooks.patchTools(result);
+      return result;
+    };
+  }
+
+  /** Tools: `execute_tool {name}`. */
+  private toolWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'tool', this)) return original.apply(this, args);
+      const metadata = read(this, 'metadata');
+      const rawName = read(metadata, 'name');
+      const name = typeof rawName === 'string' && rawName ? rawName : className(this);
+      const description = read(metadata, 'description');
+      const span = hooks.start({ kind: 'TOOL', name });
+      if (!span) return original.apply(this, args);
+      span.setTool({
+        name,
+        type: 'function',
+        description: typeof description === 'string' ? description : undefined,
+        arguments: args[0],
+      });
+      return hooks.run(
+        markActive(span.context, 'tool', this),
+        this,
+        original,
+        args,
+        (value) => {
+          span.setTool({ result: value });
+          span.end();
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+      );
+    };
+  }
+
+  /** LLM `chat` / `complete`: `{operation} {model}` CLIENT spans. */
+  private llmWrapper(original: AnyFn, operation: 'chat' | 'text_completion'): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'llm', this)) return original.apply(this, args);
+      const params = args[0];
+      const span = hooks.start({
+        kind: 'LLM',
+        operation,
+        name: modelOf(this) ?? className(this),
+        provider: hooks.provider(this),
+        attributes: { [ATTR_LLAMAINDEX_CLASS]: className(this) },
+      });
+      if (!span) return original.apply(this, args);
+      safely('llamaindex llm request', () => {
+        span.setRequest(requestDetails(this, params));
+        if (span.policy.enabled) {
+          if (operation === 'chat')
+            span.setInputMessages(toInputMessages(read(params, 'messages')));
+          else {
+            const prompt = read(params, 'prompt');
+            span.setInputMessages(toInputMessages([{ role: 'user', content: prompt }]));
+          }
+          const tools = toToolDefinitions(read(params, 'tools'));
+          if (tools.length > 0) span.setToolDefinitions(tools);
+        }
+        hooks.patchTools(read(params, 'tools'));
+      });
+      const ctx = markActive(span.context, 'llm', this);
+      return hooks.run(
+        ctx,
+        this,
+        original,
+        args,
+        (value) => {
+          if (isAsyncIterable(value)) {
+            const acc = new StreamAccumulator(operation);
+            hooks.endWithStream(
+              span,
+              ctx,
+              value,
+              (chunk) => {
+                span.markFirstChunk();
+                acc.add(chunk);
+              },
+              () => acc.finish(span),
+            );
+            return;
+          }
+          recordLLMResponse(span, value, operation);
+          span.end();
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+      );
+    };
+  }
+}
+
+function looksLikeLLM(obj: object): boolean {
+  return (
+    typeof read(obj, 'chat') === 'function' &&
+    typeof read(obj, 'complete') === 'function' &&
+    read(obj, 'metadata') !== undefined
+  );
+}
+
+function looksLikeEmbedding(obj: object): boolean {
+  return (
+    typeof read(obj, 'getQueryEmbedding') === 'function' &&
+    typeof read(obj, 'getTextEmbedding') === 'function'
+  );
+}
+
+function looksLikeRetriever(obj: object): boolean {
+  return (
+    typeof read(obj, 'retrieve') === 'function' && typeof read(obj, '_retrieve') === 'function'
+  );
+}
+
+/** A non-streamed `ChatResponse` / `CompletionResponse`. */
+function recordLLMResponse(span: GenAISpan, value: unknown, operation: string): void {
+  const raw = read(value, 'raw');
+  const message =
+    operation === 'chat'
+      ? read(value, 'message')
+      : { role: 'assistant', content: read(value, 'text') ?? '' };
+  const reason = rawFinishReason(raw);
+  const tools = hasToolCalls(message);
+  span.setResponse({
+    id: responseIdOf(raw),
+    model: responseModelOf(raw),
+    finishReasons: [reason ?? normaliseFinishReason(undefined, tools)],
+  });
+  const usage = usageOf(raw) ?? usageOf(value);
+  if (usage) span.setUsage(usage);
+  if (span.policy.enabled)
+    span.setOutputMessages([toOutputMessage(message, normaliseFinishReason(reason, tools))]);
+}
+
+/** Collects what a streamed LLM response tells us, chunk by chunk (bounded text). */
+class StreamAccumulator {
+  private text = '';
+  private readonly toolCalls = new Map<string, unknown>();
+  private reason: string | undefined;
+  private id: string | undefined;
+  private model: string | undefined;
+  private usage: ReturnType<typeof usageOf>;
+  private static readonly MAX_TEXT = 1_000_000;
+
+  constructor(private readonly operation: string) {}
+
+  add(chunk: unknown): void {
+    const delta = read(chunk, this.operation === 'chat' ? 'delta' : 'text') ?? read(chunk, 'delta');
+    if (typeof delta === 'string' && this.text.length < StreamAccumulator.MAX_TEXT)
+      this.text += delta;
+    const calls = read(read(chunk, 'options'), 'toolCall');
+    if (Array.isArray(calls)) {
+      for (const c of calls.slice(0, 64)) {
+        const id = read(c, 'id');
+        if (this.toolCalls.size < 64 || this.toolCalls.has(String(id)))
+          this.toolCalls.set(String(id ?? this.toolCalls.size), c);
+      }
+    }
+    const raw = read(chunk, 'raw');
+    if (raw) {
+      this.reason = rawFinishReason(raw) ?? this.reason;
+      this.id ??= responseIdOf(raw);
+      this.model ??= responseModelOf(raw);
+      const u = usageOf(raw);
+      if (u) {
+        const clean = Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined));
+        this.usage = { ...this.usage, ...clean };
+      }
+    }
+  }
+
+  finish(span: GenAISpan): void {
+    const tools = this.toolCalls.size > 0;
+    span.setResponse({
+      id: this.id,
+      model: this.model,
+      finishReasons: [this.reason ?? normaliseFinishReason(undefined, tools)],
+    });
+    if (this.usage) span.setUsage(this.usage);
+    if (span.policy.enabled) {
+      const message = {
+        role: 'assistant',
+        content: this.text,
+        options: tools ? { toolCall: [...this.toolCalls.values()] } : undefined,
+      };
+      span.setOutputMessages([toOutputMessage(message, normaliseFinishReason(this.reason, tools))]);
+    }
+  }
+}
