@@ -1,0 +1,200 @@
+/**
+ * Building exporters and metric readers from names, configs and the standard variables.
+ * Everything an exporter package can read from `OTEL_EXPORTER_OTLP_*` itself is left to it,
+ * so all the standard variables (headers, compression, certificates, per-signal endpoints)
+ * keep working; we only pick the package from the protocol.
+ */
+import { createRequire } from 'node:module';
+import { diag } from '@opentelemetry/api';
+import { OTLPMetricExporter as OTLPHttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter as OTLPHttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ConsoleMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { envNumber, otlpProtocolFromEnv } from './env.js';
+import { TreeSpanExporter } from './tree-exporter.js';
+import type {
+  ConsoleTreeOptions,
+  MetricExporterConfig,
+  MetricExporterName,
+  OtlpOptions,
+  OtlpProtocol,
+  PrometheusOptions,
+  SpanExporterLike,
+  TraceExporterConfig,
+  TraceExporterName,
+} from './types.js';
+
+const localRequire = createRequire(import.meta.url);
+
+/** One trace destination: its exporter and how its export stage should run. */
+export interface TraceDestination {
+  name: string;
+  exporter: SpanExporterLike;
+  /** In-process exporters (console) export each span at once; network ones batch. */
+  immediate: boolean;
+}
+
+export function isSpanExporter(value: unknown): value is SpanExporterLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SpanExporterLike).export === 'function' &&
+    typeof (value as SpanExporterLike).shutdown === 'function'
+  );
+}
+
+export function createTraceDestination(
+  entry: TraceExporterName | TraceExporterConfig | SpanExporterLike,
+  shared: { otlp?: OtlpOptions; console?: ConsoleTreeOptions },
+  index: number,
+): TraceDestination | undefined {
+  if (isSpanExporter(entry)) {
+    const name = (entry as { constructor?: { name?: string } }).constructor?.name ?? 'custom';
+    return { name: `${name}#${index}`, exporter: entry, immediate: false };
+  }
+  const config: TraceExporterConfig = typeof entry === 'string' ? { type: entry } : entry;
+  switch (config.type) {
+    case 'none':
+      return undefined;
+    case 'console':
+      return {
+        name: config.name ?? 'console',
+        exporter: new TreeSpanExporter({ ...shared.console, ...config.console }),
+        immediate: true,
+      };
+    case 'otlp': {
+      const otlp = { ...shared.otlp, ...config.otlp };
+      return {
+        name: config.name ?? 'otlp',
+        exporter: createOtlpTraceExporter(otlp),
+        immediate: false,
+      };
+    }
+    default:
+      diag.warn(
+        `genai-otel: unknown trace exporter "${String((config as { type: unknown }).type)}"`,
+      );
+      return undefined;
+  }
+}
+
+function resolveProtocol(otlp: OtlpOptions, signal: 'TRACES' | 'METRICS'): OtlpProtocol {
+  return otlp.protocol ?? otlpProtocolFromEnv(signal) ?? 'http/protobuf';
+}
+
+/** The exporter config: only what the caller set, so the exporter reads the rest from env. */
+function otlpExporterConfig(
+  otlp: OtlpOptions,
+  protocol: OtlpProtocol,
+  signal: 'traces' | 'metrics',
+): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  const full = signal === 'traces' ? otlp.tracesEndpoint : otlp.metricsEndpoint;
+  if (full) config.url = full;
+  else if (otlp.endpoint) {
+    const base = otlp.endpoint.replace(/\/+$/, '');
+    config.url = protocol === 'grpc' ? base : `${base}/v1/${signal}`;
+  }
+  if (otlp.headers) config.headers = { ...otlp.headers };
+  if (otlp.timeoutMillis !== undefined) config.timeoutMillis = otlp.timeoutMillis;
+  if (otlp.compression) config.compression = otlp.compression;
+  return config;
+}
+
+export function createOtlpTraceExporter(otlp: OtlpOptions): SpanExporterLike {
+  const protocol = resolveProtocol(otlp, 'TRACES');
+  const config = otlpExporterConfig(otlp, protocol, 'traces');
+  if (protocol === 'grpc') {
+    if (config.headers) {
+      config.metadata = toGrpcMetadata(config.headers as Record<string, string>);
+      delete config.headers;
+    }
+    const grpc = optionalPeer('@opentelemetry/exporter-trace-otlp-grpc');
+    return new grpc.OTLPTraceExporter(config);
+  }
+  if (protocol === 'http/json') return new OTLPHttpTraceExporter(config) as SpanExporterLike;
+  return new OTLPProtoTraceExporter(config) as SpanExporterLike;
+}
+
+export function createOtlpMetricExporter(otlp: OtlpOptions): any {
+  const protocol = resolveProtocol(otlp, 'METRICS');
+  const config = otlpExporterConfig(otlp, protocol, 'metrics');
+  if (protocol === 'grpc') {
+    if (config.headers) {
+      config.metadata = toGrpcMetadata(config.headers as Record<string, string>);
+      delete config.headers;
+    }
+    const grpc = optionalPeer('@opentelemetry/exporter-metrics-otlp-grpc');
+    return new grpc.OTLPMetricExporter(config);
+  }
+  if (protocol === 'http/json') return new OTLPHttpMetricExporter(config);
+  return new OTLPProtoMetricExporter(config);
+}
+
+function toGrpcMetadata(headers: Record<string, string>): any {
+  const { Metadata } = optionalPeer('@grpc/grpc-js', '@opentelemetry/exporter-trace-otlp-grpc');
+  const md = new Metadata();
+  for (const [k, v] of Object.entries(headers)) md.set(k, v);
+  return md;
+}
+
+/** Loads an optional peer (gRPC support), resolving from the app first, then from us. */
+function optionalPeer(name: string, installHint = name): any {
+  const attempts = [() => createRequire(`${process.cwd()}/`)(name), () => localRequire(name)];
+  for (const attempt of attempts) {
+    try {
+      return attempt();
+    } catch {
+      // try the next location
+    }
+  }
+  throw new Error(
+    `OTLP over gRPC needs the optional package ${installHint}: npm install ${installHint}`,
+  );
+}
+
+/** A metric reader for one entry of `metricExporters`. */
+export function createMetricReader(
+  entry: MetricExporterName | MetricExporterConfig | object,
+  shared: { otlp?: OtlpOptions; prometheus?: PrometheusOptions; intervalMillis?: number },
+): any | undefined {
+  if (typeof entry === 'object' && !('type' in entry)) return entry; // a MetricReader instance
+  const config = (typeof entry === 'string' ? { type: entry } : entry) as MetricExporterConfig;
+  const exportIntervalMillis =
+    shared.intervalMillis ?? envNumber('OTEL_METRIC_EXPORT_INTERVAL') ?? 60_000;
+  const exportTimeoutMillis = Math.min(
+    envNumber('OTEL_METRIC_EXPORT_TIMEOUT') ?? 30_000,
+    exportIntervalMillis,
+  );
+  switch (config.type) {
+    case 'none':
+      return undefined;
+    case 'otlp':
+      return new PeriodicExportingMetricReader({
+        exporter: createOtlpMetricExporter({ ...shared.otlp, ...config.otlp }),
+        exportIntervalMillis,
+        exportTimeoutMillis,
+      });
+    case 'console':
+      return new PeriodicExportingMetricReader({
+        exporter: new ConsoleMetricExporter(),
+        exportIntervalMillis,
+        exportTimeoutMillis,
+      });
+    case 'prometheus': {
+      const p = { ...shared.prometheus, ...config.prometheus };
+      const options: Record<string, unknown> = {};
+      if (p.port !== undefined) options.port = p.port;
+      if (p.host !== undefined) options.host = p.host;
+      if (p.endpoint !== undefined) options.endpoint = p.endpoint;
+      return new PrometheusExporter(options, (err) => {
+        if (err) diag.error(`genai-otel: Prometheus endpoint failed to start: ${err.message}`);
+      });
+    }
+    default:
+      diag.warn(`genai-otel: unknown metric exporter "${String(config.type)}"`);
+      return undefined;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Which GenAI instrumentations to turn on (the ones whose framework is installed, unless told
+ * otherwise), and the ESM loader `include` list derived from the files they patch.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { ContentCaptureMode, SemconvVocabulary } from '@genai-otel/core';
+import { AnthropicInstrumentor } from '@genai-otel/instrumentation-anthropic';
+import { LangChainInstrumentor } from '@genai-otel/instrumentation-langchain';
+import { LlamaIndexInstrumentor } from '@genai-otel/instrumentation-llamaindex';
+import { diag } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { InstrumentationSelection } from './types.js';
+
+export type GenAIFramework = keyof InstrumentationSelection;
+
+interface FrameworkEntry {
+  /** Any of these packages being resolvable means the framework is installed. */
+  packages: string[];
+  create(config: Record<string, unknown>): Instrumentation;
+}
+
+export const FRAMEWORKS: Record<GenAIFramework, FrameworkEntry> = {
+  anthropic: {
+    packages: ['@anthropic-ai/sdk'],
+    create: (config) => new AnthropicInstrumentor(config),
+  },
+  langchain: {
+    packages: ['@langchain/core'],
+    create: (config) => new LangChainInstrumentor(config),
+  },
+  llamaindex: {
+    packages: ['llamaindex', '@llamaindex/core'],
+    create: (config) => new LlamaIndexInstrumentor(config),
+  },
+};
+
+/** Directories an application's dependencies resolve from: the working directory and the entry script's. */
+function resolutionBases(): string[] {
+  const bases = [join(process.cwd(), 'noop.js')];
+  const entry = process.argv[1];
+  if (entry) bases.push(join(dirname(entry), 'noop.js'));
+  return bases;
+}
+
+/** Whether `pkg` can be loaded by the application (no code of it is run). */
+export function isPackageInstalled(pkg: string): boolean {
+  for (const base of resolutionBases()) {
+    const req = createRequire(base);
+    for (const probe of [`${pkg}/package.json`, pkg]) {
+      try {
+        req.resolve(probe);
+        return true;
+      } catch (err) {
+        // A package whose exports map hides package.json (or has no "." entry) is still installed.
+        const code = (err as { code?: string }).code;
+        if (code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') return true;
+      }
+    }
+  }
+  return false;
+}
+
+export interface CreateInstrumentationsOptions {
+  selection?: InstrumentationSelection;
+  captureContent?: boolean | ContentCaptureMode;
+  semconv?: SemconvVocabulary[];
+  /** Create them disabled (the caller enables them after registering the ESM hook). */
+  startDisabled?: boolean;
+}
+
+export function createGenAIInstrumentations(options: CreateInstrumentationsOptions): {
+  instrumentations: Instrumentation[];
+  frameworks: GenAIFramework[];
+} {
+  const instrumentations: Instrumentation[] = [];
+  const frameworks: GenAIFramework[] = [];
+  for (const [framework, entry] of Object.entries(FRAMEWORKS) as [
+    GenAIFramework,
+    FrameworkEntry,
+  ][]) {
+    const choice = options.selection?.[framework];
+    if (choice === false) continue;
+    const forced = choice === true || (typeof choice === 'object' && choice !== null);
+    if (!forced && !entry.packages.some(isPackageInstalled)) continue;
+    const own = typeof choice === 'object' && choice !== null ? choice : {};
+    const config: Record<string, unknown> = { ...own };
+    if (config.captureContent === undefined && options.captureContent !== undefined)
+      config.captureContent = options.captureContent;
+    if (config.semconv === undefined && options.semconv !== undefined)
+      config.semconv = options.semconv;
+    if (config.enabled === false) continue;
+    if (options.startDisabled) config.enabled = false;
+    try {
+      instrumentations.push(entry.create(config));
+      frameworks.push(framework);
+    } catch (err) {
+      diag.error(`genai-otel: could not create the ${framework} instrumentation`, err);
+    }
+  }
+  return { instrumentations, frameworks };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The ESM loader's `include` list for these instrumentations: the bare specifier of each
+ * package whose main module is patched, and a RegExp per internal file (any of .js/.mjs/.cjs,
+ * since packages ship ESM twins of their CommonJS files). Only these modules are wrapped, so
+ * start-up stays fast.
+ */
+export function esmIncludeFor(instrumentations: Instrumentation[]): Array<string | RegExp> {
+  const include: Array<string | RegExp> = [];
+  const seen = new Set<string>();
+  const add = (item: string | RegExp) => {
+    const key = String(item);
+    if (seen.has(key)) return;
+    seen.add(key);
+    include.push(item);
+  };
+  for (const inst of instrumentations) {
+    const defs = (inst as { getModuleDefinitions?: () => any[] }).getModuleDefinitions?.() as any[];
+    for (const def of defs ?? []) {
+      if (typeof def?.name !== 'string') continue;
+      if (typeof def.patch === 'function' || !def.files?.length) add(def.name);
+      for (const file of def.files ?? []) {
+        if (typeof file?.name !== 'string') continue;
+        const stem = file.name.replace(/\.(?:c|m)?js$/, '');
+        add(new RegExp(`/node_modules/${escapeRegExp(stem)}\\.(?:c|m)?js$`));
+      }
+    }
+  }
+  return include;
+}

@@ -1,0 +1,292 @@
+import { GenAIContextSpanProcessor, logSwallowed } from '@genai-otel/core';
+import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { envBool, metricExportersFromEnv, traceExportersFromEnv } from './env.js';
+import { esmHookRegistered, registerEsmHook } from './esm-hook.js';
+import { BoundedExportSpanProcessor } from './export-processor.js';
+import { createMetricReader, createTraceDestination, type TraceDestination } from './exporters.js';
+import { createGenAIInstrumentations, esmIncludeFor } from './instrumentations.js';
+import { buildResource } from './resource.js';
+import { resolveAdaptiveSampling, resolveSampler } from './sampling.js';
+import { installShutdownHooks } from './shutdown-hooks.js';
+import type {
+  ExportStats,
+  SetupTelemetryOptions,
+  SpanProcessorLike,
+  TelemetryHandle,
+} from './types.js';
+
+const ACTIVE = Symbol.for('genai-otel.node.active-handle');
+
+/** Runs processors in order; one that throws never stops the others. */
+export class FanOutSpanProcessor implements SpanProcessorLike {
+  constructor(readonly processors: SpanProcessorLike[]) {}
+  onStart(span: any, parentContext: any): void {
+    for (const p of this.processors) {
+      try {
+        p.onStart(span, parentContext);
+      } catch (err) {
+        logSwallowed('span processor onStart', err);
+      }
+    }
+  }
+  onEnding(span: any): void {
+    for (const p of this.processors) {
+      try {
+        p.onEnding?.(span);
+      } catch (err) {
+        logSwallowed('span processor onEnding', err);
+      }
+    }
+  }
+  onEnd(span: any): void {
+    for (const p of this.processors) {
+      try {
+        p.onEnd(span);
+      } catch (err) {
+        logSwallowed('span processor onEnd', err);
+      }
+    }
+  }
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.processors.map((p) => p.forceFlush().catch(noop)));
+  }
+  async shutdown(): Promise<void> {
+    await Promise.all(this.processors.map((p) => p.shutdown().catch(noop)));
+  }
+}
+
+function noop(): void {}
+
+/**
+ * The export side of the trace pipeline: one bounded export stage per destination, behind
+ * the adaptive tail sampler when it is on. Kept separate so per-destination routing can
+ * replace it without touching the rest of the set-up.
+ */
+export interface TraceExportStage {
+  processor: SpanProcessorLike;
+  destinations: Array<TraceDestination & { stage: BoundedExportSpanProcessor }>;
+}
+
+export function buildTraceExportStage(
+  destinations: TraceDestination[],
+  options: SetupTelemetryOptions,
+): TraceExportStage {
+  const staged = destinations.map((d) => ({
+    ...d,
+    stage: new BoundedExportSpanProcessor(d.exporter, {
+      ...options.batch,
+      name: d.name,
+      immediate: d.immediate,
+    }),
+  }));
+  const fanOut =
+    staged.length === 1 ? staged[0]!.stage : new FanOutSpanProcessor(staged.map((d) => d.stage));
+  const adaptive = resolveAdaptiveSampling(options.adaptiveSampling, fanOut);
+  return { processor: adaptive ?? fanOut, destinations: staged };
+}
+
+function disabledHandle(): TelemetryHandle {
+  const done = () => Promise.resolve();
+  return {
+    tracerProvider: trace.getTracerProvider() as TelemetryHandle['tracerProvider'],
+    meterProvider: metrics.getMeterProvider() as TelemetryHandle['meterProvider'],
+    instrumentations: [],
+    exportStats: () => [],
+    forceFlush: done,
+    shutdown: done,
+    enabled: false,
+  };
+}
+
+/**
+ * Sets up OpenTelemetry for a GenAI application in one call: resource, context manager,
+ * propagators, sampler, exporters, the baggage allowlist processor, and every installed
+ * GenAI instrumentation. Call it before the instrumented frameworks are loaded (or use
+ * `node --import @genai-otel/node/register`). Never throws: a failure is reported through
+ * `diag` and a disabled handle is returned.
+ */
+export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHandle {
+  const g = globalThis as Record<symbol, TelemetryHandle | undefined>;
+  const existing = g[ACTIVE];
+  if (existing) {
+    diag.warn('genai-otel: setupTelemetry was already called; returning the existing set-up');
+    return existing;
+  }
+  if (options.disabled ?? envBool('OTEL_SDK_DISABLED') ?? false) return disabledHandle();
+  try {
+    const handle = createHandle(options);
+    g[ACTIVE] = handle;
+    return handle;
+  } catch (err) {
+    logSwallowed('setupTelemetry', err);
+    return disabledHandle();
+  }
+}
+
+function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
+  const registerGlobal = options.registerGlobal ?? true;
+  const resource = buildResource(options);
+
+  // --- traces
+  const traceEntries = options.traceExporters ?? traceExportersFromEnv();
+  const destinations: TraceDestination[] = [];
+  traceEntries.forEach((entry, i) => {
+    try {
+      const d = createTraceDestination(entry, options, i);
+      if (d) destinations.push(d);
+    } catch (err) {
+      diag.error(
+        `genai-otel: trace exporter ${String((entry as any)?.type ?? entry)} not created: ${(err as Error).message}`,
+      );
+    }
+  });
+  const exportStage = buildTraceExportStage(destinations, options);
+  const spanProcessors: SpanProcessorLike[] = [
+    new GenAIContextSpanProcessor(
+      options.baggageKeys ? { baggageKeys: options.baggageKeys } : {},
+    ) as unknown as SpanProcessorLike,
+    ...(options.spanProcessors ?? []),
+    exportStage.processor,
+  ];
+  const sampler = resolveSampler(options);
+  const tracerProvider = new TracerProvider({
+    resource,
+    spanProcessors: spanProcessors as any,
+    ...(sampler ? { sampler: sampler as any } : {}),
+  });
+
+  // --- metrics
+  const readers: any[] = [];
+  for (const entry of options.metricExporters ?? metricExportersFromEnv()) {
+    try {
+      const reader = createMetricReader(entry, {
+        otlp: options.otlp,
+        prometheus: options.prometheus,
+        intervalMillis: options.metricExportIntervalMillis,
+      });
+      if (reader) {
+        // The Prometheus endpoint must not keep a finished script alive.
+        (reader as { _server?: { unref?: () => void } })._server?.unref?.();
+        readers.push(reader);
+      }
+    } catch (err) {
+      diag.error(`genai-otel: metric exporter not created: ${(err as Error).message}`);
+    }
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
+  const exportStats = (): ExportStats[] =>
+    exportStage.destinations.map((d) => ({ ...d.stage.stats }));
+  observeExportStats(meterProvider, exportStats);
+
+  // --- globals
+  if (registerGlobal) {
+    if (!context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()))
+      diag.debug('genai-otel: a context manager was already registered; keeping it');
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+      }),
+    );
+    trace.setGlobalTracerProvider(tracerProvider);
+    metrics.setGlobalMeterProvider(meterProvider);
+  }
+
+  // --- instrumentations
+  const { instrumentations: genai } = createGenAIInstrumentations({
+    selection: options.instrumentations,
+    captureContent: options.captureContent,
+    semconv: options.semconv,
+  });
+  const instrumentations: Instrumentation[] = [
+    ...genai,
+    ...(options.additionalInstrumentations ?? []),
+  ];
+  if ((options.esmHook ?? true) && !esmHookRegistered()) registerEsmHook(esmIncludeFor(genai));
+  const unregister = registerInstrumentations({ instrumentations, tracerProvider, meterProvider });
+
+  let shutdownPromise: Promise<void> | undefined;
+  const handle: TelemetryHandle = {
+    tracerProvider,
+    meterProvider,
+    instrumentations,
+    exportStats,
+    enabled: true,
+    forceFlush: async () => {
+      await Promise.all([
+        tracerProvider.forceFlush().catch((err: unknown) => logSwallowed('trace flush', err)),
+        meterProvider.forceFlush().catch((err: unknown) => logSwallowed('metric flush', err)),
+      ]);
+    },
+    shutdown: () => {
+      shutdownPromise ??= (async () => {
+        try {
+          unregister();
+        } catch (err) {
+          logSwallowed('disable instrumentations', err);
+        }
+        await Promise.all([
+          tracerProvider.shutdown().catch((err: unknown) => logSwallowed('trace shutdown', err)),
+          meterProvider.shutdown().catch((err: unknown) => logSwallowed('metric shutdown', err)),
+        ]);
+        if (registerGlobal) {
+          // Release the globals so that a later set-up in the same process can register.
+          trace.disable();
+          metrics.disable();
+          propagation.disable();
+          context.disable();
+        }
+        const g = globalThis as Record<symbol, TelemetryHandle | undefined>;
+        if (g[ACTIVE] === handle) g[ACTIVE] = undefined;
+      })();
+      return shutdownPromise;
+    },
+  };
+  if (options.shutdownOnExit) {
+    installShutdownHooks(handle, () =>
+      exportStage.destinations.filter((d) => d.immediate).map((d) => d.exporter),
+    );
+  }
+  return handle;
+}
+
+/** `genai_otel.export.spans` (exported / dropped, per destination) as observable counters. */
+function observeExportStats(meterProvider: MeterProvider, stats: () => ExportStats[]): void {
+  try {
+    const meter = meterProvider.getMeter('@genai-otel/node');
+    const exported = meter.createObservableCounter('genai_otel.export.spans.exported', {
+      description: 'Spans accepted by an exporter',
+      unit: '{span}',
+    });
+    const dropped = meter.createObservableCounter('genai_otel.export.spans.dropped', {
+      description: 'Spans dropped before or during export (queue full, export failed or timed out)',
+      unit: '{span}',
+    });
+    meter.addBatchObservableCallback(
+      (result) => {
+        for (const s of stats()) {
+          result.observe(exported, s.exported, { 'genai_otel.destination': s.name });
+          result.observe(dropped, s.droppedQueueFull, {
+            'genai_otel.destination': s.name,
+            'genai_otel.drop.reason': 'queue_full',
+          });
+          result.observe(dropped, s.droppedExportFailed, {
+            'genai_otel.destination': s.name,
+            'genai_otel.drop.reason': 'export_failed',
+          });
+        }
+      },
+      [exported, dropped],
+    );
+  } catch (err) {
+    logSwallowed('export statistics metrics', err);
+  }
+}
