@@ -320,7 +320,9 @@ export class GenAISpan {
   }
 
   setAttributes(attrs: Attributes): this {
-    for (const [k, v] of Object.entries(attrs)) this.setAttribute(k, v);
+    safely('setAttributes', () => {
+      for (const [k, v] of Object.entries(attrs)) this.setAttribute(k, v);
+    });
     return this;
   }
 
@@ -370,7 +372,10 @@ export class GenAISpan {
 
   /** Usage is written at {@link end}, after the de-duplication check. Later calls merge. */
   setUsage(u: TokenUsage): this {
-    if (!this.ended) this.usage = { ...this.usage, ...stripUndefined(u) };
+    if (!this.ended)
+      safely('setUsage', () => {
+        this.usage = { ...this.usage, ...stripUndefined(u) };
+      });
     return this;
   }
 

@@ -1,7 +1,25 @@
-import { createTestTelemetry } from '@genai-otel/test-utils';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { createTestTelemetry, parentId } from '@genai-otel/test-utils';
+import {
+  context,
+  type DiagLogger,
+  DiagLogLevel,
+  diag,
+  type Meter,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+} from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type GenAIInstrumentationConfig, GenAITelemetry } from '../src/index.js';
+import {
+  classifyError,
+  type GenAIInstrumentationConfig,
+  type GenAISpanKind,
+  GenAITelemetry,
+  genAISpanName,
+  safely,
+  safelyAsync,
+} from '../src/index.js';
+import { type Harness, harness, tokenSums } from './_helpers.js';
 
 describe('GenAITelemetry', () => {
   let t: ReturnType<typeof createTestTelemetry>;
@@ -40,6 +58,8 @@ describe('GenAITelemetry', () => {
       'gen_ai.response.finish_reasons': ['stop'],
       'gen_ai.usage.input_tokens': 12,
       'gen_ai.usage.output_tokens': 5,
+      'genai_otel.framework': 'test',
+      'genai_otel.span.kind': 'LLM',
     });
     const metrics = await t.metricsByName();
     const tokens = metrics.get('gen_ai.client.token.usage');
@@ -101,5 +121,490 @@ describe('GenAITelemetry', () => {
     const [off, on] = t.spans();
     expect(off.attributes['gen_ai.input.messages']).toBeUndefined();
     expect(JSON.parse(on.attributes['gen_ai.input.messages'])).toEqual(messages);
+  });
+});
+
+describe('span naming and kinds', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = harness();
+  });
+  afterEach(() => h.t.shutdown());
+
+  const cases: [
+    GenAISpanKind,
+    Record<string, unknown>,
+    string,
+    SpanKind,
+    Record<string, unknown>,
+  ][] = [
+    ['LLM', { name: 'gpt' }, 'chat gpt', SpanKind.CLIENT, { 'gen_ai.request.model': 'gpt' }],
+    [
+      'LLM',
+      { name: 'gpt', operation: 'text_completion' },
+      'text_completion gpt',
+      SpanKind.CLIENT,
+      { 'gen_ai.operation.name': 'text_completion' },
+    ],
+    [
+      'EMBEDDING',
+      { name: 'embed-1' },
+      'embeddings embed-1',
+      SpanKind.CLIENT,
+      { 'gen_ai.operation.name': 'embeddings', 'gen_ai.request.model': 'embed-1' },
+    ],
+    [
+      'RETRIEVER',
+      { name: 'kb' },
+      'retrieval kb',
+      SpanKind.CLIENT,
+      { 'gen_ai.operation.name': 'retrieval' },
+    ],
+    ['RERANKER', { name: 'cohere-rerank' }, 'cohere-rerank', SpanKind.INTERNAL, {}],
+    [
+      'TOOL',
+      { name: 'calc' },
+      'execute_tool calc',
+      SpanKind.INTERNAL,
+      { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'calc' },
+    ],
+    [
+      'AGENT',
+      { name: 'helper' },
+      'invoke_agent helper',
+      SpanKind.INTERNAL,
+      { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'helper' },
+    ],
+    ['AGENT', {}, 'invoke_agent', SpanKind.INTERNAL, {}],
+    ['CHAIN', { name: 'RunnableSequence' }, 'RunnableSequence', SpanKind.INTERNAL, {}],
+    ['LLM', {}, 'chat', SpanKind.CLIENT, {}],
+    [
+      'LLM',
+      { name: 'local', spanKind: SpanKind.INTERNAL, spanName: 'custom' },
+      'custom',
+      SpanKind.INTERNAL,
+      {},
+    ],
+  ];
+  for (const [kind, opts, name, spanKind, attrs] of cases) {
+    it(`${kind} ${JSON.stringify(opts)} -> "${name}"`, () => {
+      h.telemetry.startSpan({ kind, ...opts }).end();
+      const [span] = h.t.spans();
+      expect(span.name).toBe(name);
+      expect(span.kind).toBe(spanKind);
+      expect(span.attributes['genai_otel.span.kind']).toBe(kind);
+      expect(span.attributes).toMatchObject(attrs);
+      if (kind === 'CHAIN' || kind === 'RERANKER')
+        expect(span.attributes['gen_ai.operation.name']).toBeUndefined();
+    });
+  }
+
+  it('genAISpanName follows the same rules', () => {
+    expect(genAISpanName('LLM', 'chat', 'm')).toBe('chat m');
+    expect(genAISpanName('CHAIN', undefined, 'c')).toBe('c');
+    expect(genAISpanName('CHAIN', undefined)).toBe('chain');
+  });
+
+  it('sets the request attributes the conventions define', () => {
+    h.telemetry
+      .startSpan({ kind: 'LLM', name: 'm', provider: 'anthropic' })
+      .setRequest({
+        model: 'm-2',
+        temperature: 0.5,
+        topP: 0.9,
+        topK: 40,
+        maxTokens: 256,
+        stopSequences: ['\n\n', 'END'],
+        frequencyPenalty: 0.1,
+        presencePenalty: 0.2,
+        seed: 7,
+        choiceCount: 1,
+        stream: true,
+        serverAddress: 'api.example.com',
+        serverPort: 443,
+        outputType: 'text',
+      })
+      .setConversationId('conv-1')
+      .end();
+    const a = h.t.spans()[0].attributes;
+    expect(a).toMatchObject({
+      'gen_ai.request.model': 'm-2',
+      'gen_ai.request.temperature': 0.5,
+      'gen_ai.request.top_p': 0.9,
+      'gen_ai.request.top_k': 40,
+      'gen_ai.request.max_tokens': 256,
+      'gen_ai.request.stop_sequences': ['\n\n', 'END'],
+      'gen_ai.request.frequency_penalty': 0.1,
+      'gen_ai.request.presence_penalty': 0.2,
+      'gen_ai.request.seed': 7,
+      'gen_ai.request.stream': true,
+      'server.address': 'api.example.com',
+      'server.port': 443,
+      'gen_ai.output.type': 'text',
+      'gen_ai.conversation.id': 'conv-1',
+    });
+    expect(a['gen_ai.request.choice.count']).toBeUndefined(); // only when != 1
+  });
+
+  it('agent, embeddings and reranker helpers', () => {
+    h.telemetry
+      .startSpan({ kind: 'AGENT', name: 'a' })
+      .setAgent({ id: 'ag_1', description: 'helps', version: '2' })
+      .end();
+    h.telemetry
+      .startSpan({ kind: 'EMBEDDING', name: 'e' })
+      .setEmbeddings({ inputs: ['a', 'b', 'c'], dimensionCount: 1536, encodingFormats: ['float'] })
+      .end();
+    h.telemetry
+      .startSpan({ kind: 'RERANKER', name: 'r' })
+      .setReranker({
+        model: 'rerank-v3',
+        topK: 2,
+        query: 'q',
+        inputDocuments: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+        outputDocuments: [
+          { id: 'c', score: 0.9 },
+          { id: 'a', score: 0.5 },
+        ],
+      })
+      .end();
+    const [agent, emb, rr] = h.t.spans();
+    expect(agent.attributes).toMatchObject({
+      'gen_ai.agent.id': 'ag_1',
+      'gen_ai.agent.name': 'a',
+      'gen_ai.agent.description': 'helps',
+      'gen_ai.agent.version': '2',
+    });
+    expect(emb.attributes).toMatchObject({
+      'genai_otel.embeddings.batch_size': 3,
+      'gen_ai.embeddings.dimension.count': 1536,
+      'gen_ai.request.encoding_formats': ['float'],
+    });
+    expect(emb.attributes['genai_otel.input']).toBeUndefined(); // content off
+    expect(rr.attributes).toMatchObject({
+      'gen_ai.request.model': 'rerank-v3',
+      'genai_otel.reranker.top_k': 2,
+      'genai_otel.reranker.input_document_count': 3,
+      'genai_otel.reranker.output_document_count': 2,
+    });
+    expect(JSON.parse(rr.attributes['gen_ai.retrieval.documents'])).toEqual([
+      { id: 'c', score: 0.9 },
+      { id: 'a', score: 0.5 },
+    ]);
+  });
+
+  it('parents child spans started inside with() and inside the span context', () => {
+    const parent = h.telemetry.startSpan({ kind: 'CHAIN', name: 'p' });
+    parent.with(() => h.telemetry.startSpan({ kind: 'TOOL', name: 'a' }).end());
+    h.telemetry.startSpan({ kind: 'TOOL', name: 'b', parentContext: parent.context }).end();
+    parent.end();
+    const [a, b, p] = h.t.spans();
+    expect(parentId(a)).toBe(p.spanContext().spanId);
+    expect(parentId(b)).toBe(p.spanContext().spanId);
+    expect(a.spanContext().traceId).toBe(p.spanContext().traceId);
+  });
+
+  it('records time to first chunk once, and ends exactly once', () => {
+    const s = h.telemetry.startSpan({ kind: 'LLM', name: 'm', startTime: 10_000 });
+    s.markFirstChunk(10_250).markFirstChunk(10_900);
+    s.end(11_000);
+    s.end(12_000);
+    s.setAttribute('late', 'x').setUsage({ inputTokens: 1 }).recordError(new Error('late'));
+    const spans = h.t.spans();
+    expect(spans).toHaveLength(1);
+    expect(spans[0].attributes['gen_ai.response.time_to_first_chunk']).toBe(0.25);
+    expect(spans[0].attributes.late).toBeUndefined();
+    expect(spans[0].status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(s.isEnded).toBe(true);
+  });
+});
+
+describe('error recording is identical for every kind', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = harness();
+  });
+  afterEach(() => h.t.shutdown());
+
+  for (const kind of [
+    'LLM',
+    'EMBEDDING',
+    'RETRIEVER',
+    'RERANKER',
+    'TOOL',
+    'AGENT',
+    'CHAIN',
+  ] as const) {
+    it(kind, () => {
+      const err = new TypeError('bad input');
+      h.telemetry.startSpan({ kind, name: 'x' }).recordError(err).end();
+      const [span] = h.t.spans();
+      expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'bad input' });
+      expect(span.attributes['error.type']).toBe('TypeError');
+      const ev = span.events.find((e: any) => e.name === 'exception');
+      expect(ev.attributes['exception.type']).toBe('TypeError');
+      expect(ev.attributes['exception.message']).toBe('bad input');
+      expect(ev.attributes['exception.stacktrace']).toContain('TypeError: bad input');
+    });
+  }
+
+  it('uses the API error type when present, the class for exception.type', () => {
+    class APIError extends Error {
+      override name = 'RateLimitError';
+      error = { type: 'error', error: { type: 'rate_limit_error', message: 'slow' } };
+    }
+    h.telemetry.startSpan({ kind: 'LLM', name: 'm' }).recordError(new APIError('429')).end();
+    const [span] = h.t.spans();
+    expect(span.attributes['error.type']).toBe('rate_limit_error');
+    expect(span.events[0].attributes['exception.type']).toBe('RateLimitError');
+  });
+
+  it('classifies odd thrown values and accepts an explicit type', () => {
+    expect(classifyError('a string')).toBe('_OTHER');
+    expect(classifyError(null)).toBe('_OTHER');
+    expect(classifyError(new Error('plain'))).toBe('Error');
+    expect(classifyError({ error: { type: 'overloaded_error' } })).toBe('overloaded_error');
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    expect(classifyError(hostile)).toBe('_OTHER');
+    h.telemetry.startSpan({ kind: 'LLM', name: 'm' }).recordError(hostile).end();
+    h.telemetry.startSpan({ kind: 'LLM', name: 'm' }).recordError('boom', 'timeout').end();
+    const [a, b] = h.t.spans();
+    expect(a.status.code).toBe(SpanStatusCode.ERROR);
+    expect(a.attributes['error.type']).toBe('_OTHER');
+    expect(b.attributes['error.type']).toBe('timeout');
+    expect(b.status.message).toBe('boom');
+  });
+
+  it('puts error.type on the duration metric only', async () => {
+    h.telemetry
+      .startSpan({ kind: 'LLM', name: 'm' })
+      .setUsage({ inputTokens: 3 })
+      .recordError(new TypeError('x'))
+      .end();
+    const m = await h.t.metricsByName();
+    expect(m.get('gen_ai.client.operation.duration').dataPoints[0].attributes['error.type']).toBe(
+      'TypeError',
+    );
+    expect(
+      m.get('gen_ai.client.token.usage').dataPoints[0].attributes['error.type'],
+    ).toBeUndefined();
+  });
+});
+
+describe('the guard: our failures never reach the user', () => {
+  // Armed only while our code runs (the API itself logs while (un)registering loggers).
+  let armed = false;
+  const boom = (level: string) => () => {
+    if (armed) throw new Error(`logger ${level}`);
+  };
+  const throwingLogger: DiagLogger = {
+    error: boom('error'),
+    warn: boom('warn'),
+    info: boom('info'),
+    debug: boom('debug'),
+    verbose: boom('verbose'),
+  };
+  const logged: string[] = [];
+  const recordingLogger: DiagLogger = {
+    error: (m: string) => void logged.push(m),
+    warn: () => {},
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  };
+  afterEach(() => {
+    armed = false;
+    diag.disable();
+    logged.length = 0;
+  });
+
+  function exercise(telemetry: GenAITelemetry): void {
+    for (const kind of ['LLM', 'EMBEDDING', 'TOOL', 'RETRIEVER', 'CHAIN'] as const) {
+      const s = telemetry.startSpan({ kind, name: 'x', provider: 'anthropic' });
+      s.with(() => undefined);
+      s.setRequest({ model: 'm', temperature: 1 })
+        .setResponse({ id: 'r', model: 'm', finishReasons: ['stop'] })
+        .setUsage({ inputTokens: 1, outputTokens: 2 })
+        .markFirstChunk()
+        .setInputMessages([{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }])
+        .setOutputMessages([{ role: 'assistant', parts: [], finish_reason: 'stop' }])
+        .setTool({ name: 't', arguments: {}, result: 1 })
+        .setRetrieval({ query: 'q', documents: [{ id: '1' }] })
+        .setInput('i')
+        .setOutput('o')
+        .recordError(new Error('user error'));
+      s.end();
+    }
+  }
+
+  it('a throwing tracer: every method still works and nothing throws', () => {
+    diag.setLogger(recordingLogger, DiagLogLevel.ERROR);
+    const t = createTestTelemetry();
+    const tracer = {
+      startSpan() {
+        throw new Error('tracer broken');
+      },
+      startActiveSpan() {
+        throw new Error('tracer broken');
+      },
+    } as unknown as Tracer;
+    const telemetry = new GenAITelemetry(
+      () => tracer,
+      () => t.meterProvider.getMeter('x'),
+      () => ({ captureContent: 'SPAN_AND_EVENT', semconv: ['gen_ai', 'openinference'] }),
+      'test',
+    );
+    expect(() => exercise(telemetry)).not.toThrow();
+    expect(logged.some((m) => m.includes('startSpan failed'))).toBe(true);
+    return t.shutdown();
+  });
+
+  it('a throwing getTracer, a throwing meter and a throwing config getter', () => {
+    const telemetry = new GenAITelemetry(
+      () => {
+        throw new Error('no tracer');
+      },
+      () => {
+        throw new Error('no meter');
+      },
+      () => {
+        throw new Error('no config');
+      },
+      'test',
+    );
+    expect(() => exercise(telemetry)).not.toThrow();
+  });
+
+  it('a meter whose instruments throw: spans are still recorded', () => {
+    const t = createTestTelemetry();
+    const histogram = {
+      record() {
+        throw new Error('record broken');
+      },
+    };
+    const meter = { createHistogram: () => histogram } as unknown as Meter;
+    const telemetry = new GenAITelemetry(
+      () => t.tracerProvider.getTracer('x'),
+      () => meter,
+      () => ({}),
+      'test',
+    );
+    expect(() => exercise(telemetry)).not.toThrow();
+    expect(t.spans()).toHaveLength(5);
+    const llm = t.spans()[0];
+    expect(llm.attributes['gen_ai.usage.input_tokens']).toBe(1);
+    return t.shutdown();
+  });
+
+  it('a throwing diag logger on top of broken providers', () => {
+    diag.setLogger(throwingLogger, DiagLogLevel.ALL);
+    armed = true;
+    const telemetry = new GenAITelemetry(
+      () => {
+        throw new Error('no tracer');
+      },
+      () => {
+        throw new Error('no meter');
+      },
+      () => ({}),
+      'test',
+    );
+    expect(() => exercise(telemetry)).not.toThrow();
+    expect(
+      safely(
+        'x',
+        () => {
+          throw new Error('inner');
+        },
+        42,
+      ),
+    ).toBe(42);
+  });
+
+  it('hostile start options (a Proxy that throws on every trap)', () => {
+    const t = createTestTelemetry();
+    const telemetry = new GenAITelemetry(
+      () => t.tracerProvider.getTracer('x'),
+      () => t.meterProvider.getMeter('x'),
+      () => ({}),
+      'test',
+    );
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+        has() {
+          throw new Error('trap');
+        },
+        ownKeys() {
+          throw new Error('trap');
+        },
+        getOwnPropertyDescriptor() {
+          throw new Error('trap');
+        },
+      },
+    ) as any;
+    expect(() => {
+      const s = telemetry.startSpan(hostile);
+      s.setRequest(hostile).setResponse(hostile).setTool(hostile).setRetrieval(hostile);
+      s.setUsage(hostile).setAgent(hostile).setEmbeddings(hostile).setReranker(hostile);
+      s.setAttributes(hostile).end();
+    }).not.toThrow();
+    return t.shutdown();
+  });
+
+  it('the user context is untouched after our calls', () => {
+    const h = harness();
+    const before = context.active();
+    h.telemetry.startSpan({ kind: 'LLM', name: 'm' }).end();
+    expect(context.active()).toBe(before);
+    return h.t.shutdown();
+  });
+
+  it('safelyAsync never rejects; logSwallowed is rate-limited per label', async () => {
+    diag.setLogger(recordingLogger, DiagLogLevel.ERROR);
+    await expect(
+      safelyAsync(
+        'async',
+        async () => {
+          throw new Error('x');
+        },
+        'fallback',
+      ),
+    ).resolves.toBe('fallback');
+    await expect(safelyAsync('async ok', () => Promise.resolve(5))).resolves.toBe(5);
+    logged.length = 0;
+    for (let i = 0; i < 500; i++)
+      safely('hot path', () => {
+        throw new Error('again');
+      });
+    expect(logged.length).toBeLessThanOrEqual(10);
+    expect(logged.length).toBeGreaterThan(0);
+  });
+});
+
+describe('token metrics stay consistent with span attributes', () => {
+  it('sums', async () => {
+    const h = harness();
+    for (let i = 1; i <= 3; i++)
+      h.telemetry
+        .startSpan({ kind: 'LLM', name: 'm', provider: 'anthropic' })
+        .setUsage({ inputTokens: i * 10, outputTokens: i })
+        .end();
+    const sums = tokenSums((await h.t.metricsByName()).get('gen_ai.client.token.usage'));
+    expect(sums).toEqual({ input: { sum: 60, count: 3 }, output: { sum: 6, count: 3 } });
+    await h.t.shutdown();
   });
 });
