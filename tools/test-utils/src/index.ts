@@ -172,4 +172,5 @@ export function renderTree(spans: any[]): string {
   for (const r of roots.sort((a, b) => hr(a) - hr(b))) visit(r, 0);
   return lines.join('\n');
 }
+export * from './fake-anthropic.js';
 export * from './otlp-receiver.js';
