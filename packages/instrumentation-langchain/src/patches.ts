@@ -61,7 +61,7 @@ export function patchExports(exports: unknown, patcher: Patcher, host: PatchHost
     if (!cls) continue;
     try {
       if ('statics' in spec && typeof cls._configureSync === 'function') {
-        if (patcher.wrap(cls, '_configureSync', (orig) => wrapConfigure(orig, cls, host))) count++;
+        if (patcher.wrap(cls, '_configureSync', (orig) => wrapConfigure(orig, host))) count++;
       }
       const proto = cls.prototype as Obj | undefined;
       if (!proto) continue;
@@ -90,30 +90,32 @@ export function patchExports(exports: unknown, patcher: Patcher, host: PatchHost
 
 /**
  * `CallbackManager._configureSync` (what `configure()` and every runnable call): keep
- * whatever LangChain built from the user's handlers (undefined, an array or a manager), and
- * add our handler once. When there were no handlers at all we create a manager so the run
- * is still observed.
+ * whatever LangChain builds from the user's handlers (undefined, an array or a manager), and
+ * add our handler once (it is inheritable, so child managers already carry it).
  */
-function wrapConfigure(original: Function, ManagerClass: Function, host: PatchHost): Function {
+function wrapConfigure(original: Function, host: PatchHost): Function {
   return function configureWithGenAI(this: unknown, ...args: unknown[]) {
-    const manager = (original as AnyFn).apply(this, args) as Obj | undefined;
-    if (!host.isEnabled()) return manager;
+    if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
+    let handler: GenAICallbackHandler | undefined;
     try {
-      const handler = host.handler;
-      let m = manager;
-      if (m === undefined || m === null) {
-        const Ctor = (typeof this === 'function' ? this : ManagerClass) as new () => Obj;
-        m = new Ctor();
-      }
-      const handlers = m.handlers;
-      if (!Array.isArray(handlers) || !handlers.includes(handler)) {
-        (m.addHandler as (h: unknown, inherit: boolean) => void)(handler, true);
-      }
-      return m;
+      handler = host.handler;
+      // No handlers at all: hand LangChain ours as if the user had passed it, so it builds
+      // the manager exactly as usual (tags, metadata, tracer config).
+      if (args[0] == null && args[1] == null) args[0] = [handler];
     } catch (err) {
       logSwallowed('langchain CallbackManager._configureSync', err);
-      return manager;
     }
+    const manager = (original as AnyFn).apply(this, args) as Obj | undefined;
+    if (handler === undefined || manager == null) return manager;
+    try {
+      const handlers = manager.handlers;
+      if (!Array.isArray(handlers) || !handlers.includes(handler)) {
+        (manager.addHandler as (h: unknown, inherit: boolean) => void)(handler, true);
+      }
+    } catch (err) {
+      logSwallowed('langchain CallbackManager._configureSync', err);
+    }
+    return manager;
   };
 }
 
