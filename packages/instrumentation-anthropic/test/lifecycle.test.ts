@@ -1,0 +1,133 @@
+/**
+ * instrument()/uninstrument(), manuallyInstrument(), usage de-dup under a framework LLM span,
+ * content in events, OpenInference vocabulary.
+ */
+import { sseText } from '@genai-otel/test-utils';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AnthropicInstrumentor } from '../src/index.js';
+import { BASE_PARAMS, client, createHarness, type Harness, loadSdk, require } from './helpers.js';
+
+let h: Harness;
+let Anthropic: any;
+
+beforeAll(async () => {
+  h = await createHarness();
+  Anthropic = loadSdk('@anthropic-ai/sdk-v0');
+});
+afterAll(async () => {
+  h.inst.disable();
+  await h.server.close();
+  await h.t.shutdown();
+});
+beforeEach(() => {
+  h.t.reset();
+  h.server.reset();
+  h.inst.setConfig({});
+});
+
+describe('lifecycle', () => {
+  it('uninstrument() removes the patches, instrument() restores them', async () => {
+    const c = client(Anthropic, h.server);
+    h.inst.uninstrument();
+    const msg = await c.messages.create(BASE_PARAMS);
+    expect(msg.id).toBe('msg_fake_01');
+    expect(h.t.spans()).toHaveLength(0);
+    expect((Anthropic.Messages.prototype.create as any).__wrapped).toBeFalsy();
+    h.inst.instrument();
+    await c.messages.create(BASE_PARAMS);
+    expect(h.t.spans()).toHaveLength(1);
+  });
+
+  it('manuallyInstrument() patches an SDK module the require hook did not see', async () => {
+    // A second instrumentation, disabled, so it installs no hook of its own.
+    h.inst.uninstrument();
+    const manual = new AnthropicInstrumentor({ enabled: false });
+    manual.setTracerProvider(h.t.tracerProvider);
+    manual.setMeterProvider(h.t.meterProvider);
+    try {
+      manual.manuallyInstrument(require('@anthropic-ai/sdk-v0'));
+      const c = client(Anthropic, h.server);
+      await c.messages.create(BASE_PARAMS);
+      await c.beta.messages.create(BASE_PARAMS);
+      await c.completions.create({ model: 'claude-2', max_tokens_to_sample: 5, prompt: 'x' });
+      expect(h.t.spans().map((s: any) => s.name)).toEqual([
+        'chat claude-test',
+        'chat claude-test',
+        'text_completion claude-2',
+      ]);
+      manual.uninstrument();
+      h.t.reset();
+      await c.messages.create(BASE_PARAMS);
+      expect(h.t.spans()).toHaveLength(0);
+    } finally {
+      manual.uninstrument();
+      h.inst.instrument();
+    }
+  });
+
+  it('manuallyInstrument() never throws on junk', () => {
+    const manual = new AnthropicInstrumentor({ enabled: false });
+    expect(() => manual.manuallyInstrument(undefined)).not.toThrow();
+    expect(() => manual.manuallyInstrument(42)).not.toThrow();
+    expect(() => manual.manuallyInstrument({ default: { Messages: 1 } })).not.toThrow();
+  });
+
+  it('usage is counted once: the provider span records it, a framework LLM span above it does not', async () => {
+    const c = client(Anthropic, h.server);
+    const framework = h.inst.telemetry.startSpan({
+      kind: 'LLM',
+      name: 'claude-test',
+      provider: 'anthropic',
+    });
+    framework.setUsage({ inputTokens: 10, outputTokens: 5 });
+    await framework.with(() => c.messages.create(BASE_PARAMS));
+    framework.end();
+    const spans = h.t.spans();
+    expect(spans).toHaveLength(2);
+    const [provider, outer] = spans;
+    expect(provider.parentSpanContext?.spanId ?? provider.parentSpanId).toBe(
+      outer.spanContext().spanId,
+    );
+    expect(provider.attributes['gen_ai.usage.input_tokens']).toBe(10);
+    expect(outer.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+    expect(outer.attributes['genai_otel.usage.recorded_by_child']).toBe(true);
+  });
+
+  it('EVENT_ONLY puts content on the details event, not on attributes', async () => {
+    h.inst.setConfig({ captureContent: 'EVENT_ONLY' });
+    const c = client(Anthropic, h.server);
+    await c.messages.create(BASE_PARAMS);
+    const [span] = h.t.spans();
+    expect(span.attributes['gen_ai.input.messages']).toBeUndefined();
+    const ev = span.events.find((e: any) => e.name === 'gen_ai.client.inference.operation.details');
+    expect(JSON.parse(ev.attributes['gen_ai.input.messages'])).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Say hello' }] },
+    ]);
+    expect(JSON.parse(ev.attributes['gen_ai.output.messages'])[0].parts).toEqual([
+      { type: 'text', content: 'Hello there' },
+    ]);
+  });
+
+  it('the redact hook and the length limit apply to captured content', async () => {
+    h.inst.setConfig({
+      captureContent: true,
+      redact: (v) => v.replaceAll('hello', '[x]'),
+    });
+    const c = client(Anthropic, h.server);
+    await c.messages.create(BASE_PARAMS);
+    const [span] = h.t.spans();
+    expect(span.attributes['gen_ai.input.messages']).toContain('Say [x]');
+  });
+
+  it('openinference vocabulary is added when asked for', async () => {
+    h.inst.setConfig({ semconv: ['gen_ai', 'openinference'] });
+    const c = client(Anthropic, h.server);
+    h.server.enqueue(sseText({ text: ['a'] }));
+    for await (const _ of await c.messages.create({ ...BASE_PARAMS, stream: true })) {
+      // drain
+    }
+    const [span] = h.t.spans();
+    expect(span.attributes['openinference.span.kind']).toBe('LLM');
+    expect(span.attributes['llm.token_count.prompt']).toBe(10);
+  });
+});
