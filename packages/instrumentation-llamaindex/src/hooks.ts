@@ -228,7 +228,11 @@ export class LlamaIndexHooks {
 
   private patchLLMProto(proto: object): void {
     // BaseLLM's own `complete`/`exec`/`streamExec` delegate to `chat`: they only discover.
-    const isBase = ownFn(proto, 'exec') || ownFn(proto, 'streamExec');
+    // (BaseLLM is a root class without `chat`; newer versions also give it `exec`.)
+    const isBase =
+      ownFn(proto, 'exec') ||
+      ownFn(proto, 'streamExec') ||
+      (!ownFn(proto, 'chat') && Object.getPrototypeOf(proto) === Object.prototype);
     if (isBase) {
       for (const key of ['complete', 'exec', 'streamExec']) {
         if (ownFn(proto, key)) this.patcher.wrap(proto, key, (o) => this.discoveringWrapper(o));

@@ -29,6 +29,16 @@ export const ENTRY_FILES = [
 ];
 
 /**
+ * `include` patterns for the ESM loader hook that match exactly the files this
+ * instrumentation patches: `register('@opentelemetry/instrumentation/hook.mjs',
+ * import.meta.url, { data: { include: LLAMAINDEX_ESM_INCLUDE } })`. Hooking only these files
+ * keeps start-up fast and avoids wrapping unrelated packages.
+ */
+export const LLAMAINDEX_ESM_INCLUDE: RegExp[] = [
+  /\/node_modules\/llamaindex\/(dist|agent|engines|indices|tools|evaluation)\/(.*\/)?index(\.[a-z-]+)?\.js$/,
+];
+
+/**
  * OpenTelemetry instrumentation for LlamaIndex.TS: query engines, retrievers, embeddings,
  * response synthesizers, chat engines, agents, tools and LLM calls.
  *

@@ -3,7 +3,9 @@
  * embedding model and a fake LLM that follow LlamaIndex's interfaces and emit provider-shaped
  * raw responses (Anthropic-style usage and stop reasons).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -19,6 +21,20 @@ export function loadLlamaIndex(specifier: string): any {
 
 export function resolvedEntry(specifier: string): string {
   return require.resolve(specifier);
+}
+
+/** The installed version behind a specifier (aliases included). */
+export function packageVersion(specifier: string): string {
+  let dir = dirname(resolvedEntry(specifier));
+  for (let i = 0; i < 6; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8'));
+      if (pkg.name === 'llamaindex') return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  throw new Error(`no package.json for ${specifier}`);
 }
 
 export interface Fakes {
