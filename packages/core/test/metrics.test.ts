@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DURATION_BUCKETS,
+  GenAIMetrics,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  TOKEN_USAGE_BUCKETS,
+  withGenAIContext,
+} from '../src/index.js';
+import { type Harness, harness } from './_helpers.js';
+
+const TOKEN_BOUNDS = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+const DURATION_BOUNDS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+const ALLOWED = new Set([
+  'gen_ai.operation.name',
+  'gen_ai.provider.name',
+  'gen_ai.request.model',
+  'gen_ai.response.model',
+  'error.type',
+  'gen_ai.token.type',
+]);
+
+describe('GenAI client metrics through a real MeterProvider', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = harness();
+  });
+  afterEach(() => h.t.shutdown());
+
+  it('bucket constants are the conventions advice', () => {
+    expect([...TOKEN_USAGE_BUCKETS]).toEqual(TOKEN_BOUNDS);
+    expect([...DURATION_BUCKETS]).toEqual(DURATION_BOUNDS);
+  });
+
+  it('names, units, descriptions, buckets and exact values', async () => {
+    const s = h.telemetry.startSpan({
+      kind: 'LLM',
+      name: 'claude-x',
+      provider: 'anthropic',
+      startTime: 1_000,
+    });
+    s.setResponse({ model: 'claude-x-2024' });
+    s.setUsage({ inputTokens: 100, outputTokens: 20 });
+    s.markFirstChunk(1_300);
+    s.end(3_500);
+    const m = await h.t.metricsByName();
+
+    const duration = m.get(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
+    expect(duration.descriptor).toMatchObject({
+      name: 'gen_ai.client.operation.duration',
+      unit: 's',
+    });
+    expect(duration.dataPoints).toHaveLength(1);
+    expect(duration.dataPoints[0].value.sum).toBeCloseTo(2.5, 6);
+    expect(duration.dataPoints[0].value.buckets.boundaries).toEqual(DURATION_BOUNDS);
+
+    const tokens = m.get(METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
+    expect(tokens.descriptor).toMatchObject({ name: 'gen_ai.client.token.usage', unit: '{token}' });
+    expect(tokens.dataPoints[0].value.buckets.boundaries).toEqual(TOKEN_BOUNDS);
+    const byType = Object.fromEntries(
+      tokens.dataPoints.map((d: any) => [d.attributes['gen_ai.token.type'], d.value.sum]),
+    );
+    expect(byType).toEqual({ input: 100, output: 20 });
+
+    const ttfc = m.get(METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK);
+    expect(ttfc.descriptor).toMatchObject({
+      name: 'gen_ai.client.operation.time_to_first_chunk',
+      unit: 's',
+    });
+    expect(ttfc.dataPoints[0].value.sum).toBeCloseTo(0.3, 6);
+    expect(ttfc.dataPoints[0].value.buckets.boundaries).toEqual(DURATION_BOUNDS);
+
+    expect(duration.dataPoints[0].attributes).toEqual({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-x',
+      'gen_ai.response.model': 'claude-x-2024',
+    });
+  });
+
+  it('attributes are limited to the low-cardinality set, whatever the span carries', async () => {
+    h.config = { captureContent: true };
+    withGenAIContext(
+      { userId: 'u-1', sessionId: 's-1', conversationId: 'c-1', metadata: { tenant: 't' } },
+      () => {
+        const s = h.telemetry.startSpan({
+          kind: 'LLM',
+          name: 'm',
+          provider: 'anthropic',
+          attributes: { 'custom.high_cardinality': 'req-123' },
+        });
+        s.setRequest({ temperature: 0.1, serverAddress: 'localhost', serverPort: 8080 });
+        s.setResponse({ id: 'resp-unique', model: 'm', finishReasons: ['stop'] });
+        s.setUsage({ inputTokens: 1, outputTokens: 1, cacheReadInputTokens: 1 });
+        s.setInputMessages([{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }]);
+        s.recordError(new RangeError('x'));
+        s.markFirstChunk();
+        s.end();
+      },
+    );
+    const m = await h.t.metricsByName();
+    let points = 0;
+    for (const metric of m.values()) {
+      for (const d of metric.dataPoints) {
+        points++;
+        for (const key of Object.keys(d.attributes)) expect(ALLOWED.has(key), key).toBe(true);
+      }
+    }
+    expect(points).toBeGreaterThanOrEqual(4);
+  });
+
+  it('only model calls (LLM, EMBEDDING) record metrics', async () => {
+    for (const kind of ['TOOL', 'RETRIEVER', 'RERANKER', 'AGENT', 'CHAIN'] as const)
+      h.telemetry.startSpan({ kind, name: 'x' }).end();
+    expect((await h.t.metricsByName()).size).toBe(0);
+    h.telemetry
+      .startSpan({ kind: 'EMBEDDING', name: 'e', provider: 'openai' })
+      .setUsage({ inputTokens: 8 })
+      .end();
+    const m = await h.t.metricsByName();
+    expect(m.get(METRIC_GEN_AI_CLIENT_OPERATION_DURATION).dataPoints[0].attributes).toMatchObject({
+      'gen_ai.operation.name': 'embeddings',
+    });
+    const tokens = m.get(METRIC_GEN_AI_CLIENT_TOKEN_USAGE).dataPoints;
+    expect(tokens).toHaveLength(1); // input only: no output tokens reported
+    expect(m.get(METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK)).toBeUndefined();
+  });
+
+  it('ignores invalid values', async () => {
+    const metrics = new GenAIMetrics(h.t.meterProvider.getMeter('direct'));
+    metrics.recordDuration(Number.NaN, { operation: 'chat' });
+    metrics.recordDuration(-1, { operation: 'chat' });
+    metrics.recordTokens(-5, Number.POSITIVE_INFINITY, { operation: 'chat' });
+    metrics.recordTimeToFirstChunk(Number.NaN, { operation: 'chat' });
+    const m = await h.t.metricsByName();
+    for (const metric of m.values()) expect(metric.dataPoints).toHaveLength(0);
+  });
+});
