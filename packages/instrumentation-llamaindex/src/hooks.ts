@@ -129,9 +129,40 @@ export class LlamaIndexHooks {
     private readonly config: () => LlamaIndexInstrumentationConfig,
   ) {}
 
+  /**
+   * Module objects and prototypes patched so far, to patch again on re-enable: OpenTelemetry
+   * remembers one exports object per hooked file, but two versions (or a CJS and an ESM
+   * copy) of `llamaindex` can be loaded at once. Bounded; module objects live forever anyway.
+   */
+  private readonly seenModules = new Set<object>();
+  private readonly seenPrototypes = new Map<object, 'llm' | 'embedding' | 'retriever'>();
+  private static readonly MAX_REMEMBERED = 1_000;
+
   restore(): void {
     this.patcher.restoreAll();
     this.discovered = new WeakSet();
+  }
+
+  /** Patches again everything patched before the last {@link restore}. */
+  reapply(): void {
+    safely('llamaindex reapply', () => {
+      for (const m of this.seenModules) this.patchExports(m);
+      for (const [proto, kind] of this.seenPrototypes) {
+        if (kind === 'llm') this.patchLLMProto(proto);
+        else if (kind === 'embedding') this.patchEmbeddingProto(proto);
+        else this.patchRetrieverProto(proto);
+      }
+    });
+  }
+
+  private remember(proto: object, kind: 'llm' | 'embedding' | 'retriever'): void {
+    if (this.seenPrototypes.size < LlamaIndexHooks.MAX_REMEMBERED)
+      this.seenPrototypes.set(proto, kind);
+  }
+
+  private patchRetrieverProto(proto: object): void {
+    if (ownFn(proto, 'retrieve') && ownFn(proto, '_handleRecursiveRetrieval'))
+      this.patcher.wrap(proto, 'retrieve', (o) => this.retrieveWrapper(o));
   }
 
   // ---------------------------------------------------------------------------------------
@@ -142,6 +173,7 @@ export class LlamaIndexHooks {
     safely('llamaindex patchExports', () => {
       if (!moduleExports || typeof moduleExports !== 'object') return;
       const m = moduleExports as Rec;
+      if (this.seenModules.size < LlamaIndexHooks.MAX_REMEMBERED) this.seenModules.add(m);
       const bases: Bases = {};
       for (const name of BASE_NAMES) {
         const v = read(m, name);
@@ -201,13 +233,21 @@ export class LlamaIndexHooks {
       const proto = C.prototype as object;
       const has = (k: string) => typeof read(proto, k) === 'function';
       const chain = [proto, ...prototypes(proto)];
-      if (has('chat') && has('complete')) for (const p of chain) this.patchLLMProto(p);
-      else if (has('getQueryEmbedding') && has('getTextEmbedding'))
-        for (const p of chain) this.patchEmbeddingProto(p);
-      else if (has('_retrieve') && has('retrieve')) {
-        for (const p of chain)
-          if (ownFn(p, 'retrieve') && ownFn(p, '_handleRecursiveRetrieval'))
-            this.patcher.wrap(p, 'retrieve', (o) => this.retrieveWrapper(o));
+      const kind =
+        has('chat') && has('complete')
+          ? 'llm'
+          : has('getQueryEmbedding') && has('getTextEmbedding')
+            ? 'embedding'
+            : has('_retrieve') && has('retrieve')
+              ? 'retriever'
+              : undefined;
+      if (kind) {
+        for (const p of chain) {
+          if (kind === 'llm') this.patchLLMProto(p);
+          else if (kind === 'embedding') this.patchEmbeddingProto(p);
+          else this.patchRetrieverProto(p);
+          this.remember(p, kind);
+        }
       } else if (has('_query') && has('query')) {
         for (const p of chain) {
           if (ownFn(p, 'query'))
@@ -257,11 +297,14 @@ export class LlamaIndexHooks {
     safely('llamaindex discover', () => {
       if (looksLikeLLM(obj)) this.patchLLMObject(obj);
       else if (looksLikeEmbedding(obj)) {
-        for (const proto of prototypes(obj)) this.patchEmbeddingProto(proto);
+        for (const proto of prototypes(obj)) {
+          this.patchEmbeddingProto(proto);
+          this.remember(proto, 'embedding');
+        }
       } else if (looksLikeRetriever(obj)) {
         for (const proto of prototypes(obj)) {
-          if (ownFn(proto, 'retrieve') && ownFn(proto, '_handleRecursiveRetrieval'))
-            this.patcher.wrap(proto, 'retrieve', (o) => this.retrieveWrapper(o));
+          this.patchRetrieverProto(proto);
+          this.remember(proto, 'retriever');
         }
       }
       for (const key of COMPONENT_KEYS) this.discover(read(obj, key), depth + 1);
@@ -269,7 +312,10 @@ export class LlamaIndexHooks {
   }
 
   private patchLLMObject(llm: object): void {
-    for (const proto of prototypes(llm)) this.patchLLMProto(proto);
+    for (const proto of prototypes(llm)) {
+      this.patchLLMProto(proto);
+      this.remember(proto, 'llm');
+    }
     // A `chat` assigned on the instance itself (class field, or set by the user).
     if (Object.hasOwn(llm, 'chat')) {
       this.patcher.wrap(llm, 'chat', (o) => this.llmWrapper(o, 'chat'), { instance: true });

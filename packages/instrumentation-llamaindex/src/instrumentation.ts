@@ -91,8 +91,12 @@ export class LlamaIndexInstrumentor extends GenAIInstrumentationBase<LlamaIndexI
   }
 
   override enable(): void {
+    const wasEnabled = this.isEnabled();
     super.enable();
-    if (this.hooksInstance) this.hooksInstance.active = true;
+    if (this.hooksInstance) {
+      this.hooksInstance.active = true;
+      if (!wasEnabled) this.hooksInstance.reapply();
+    }
   }
 
   override disable(): void {
