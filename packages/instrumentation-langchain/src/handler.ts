@@ -1,6 +1,4 @@
 import {
-  ATTR_GEN_AI_AGENT_NAME,
-  ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_WORKFLOW_NAME,
@@ -29,7 +27,8 @@ import type { LangChainInstrumentationConfig } from './types.js';
 
 export const HANDLER_NAME = 'genai_otel_callback_handler';
 export const ATTR_STREAM_CANCELLED = 'genai_otel.langchain.stream.cancelled';
-export const ATTR_RUN_TYPE = 'genai_otel.langchain.run_type';
+/** LangChain's run id, for correlation with LangSmith and with the user's own callbacks. */
+export const ATTR_RUN_ID = 'genai_otel.langchain.run_id';
 
 const HIDDEN_TAG = 'langsmith:hidden';
 const GRAPH_CLASSES = new Set(['CompiledStateGraph', 'CompiledGraph', 'Pregel', 'StateGraph']);
@@ -100,7 +99,12 @@ export class GenAICallbackHandler {
       } else {
         const name = runDisplayName(chain, runName, 'chain');
         const cls = serializedClass(chain);
+        const isGraph = cls !== undefined && GRAPH_CLASSES.has(cls);
+        // createAgent graphs: the graph run itself (named after the agent, or "LangGraph"
+        // when unnamed) carries `ls_integration: langchain_create_agent`; its inner runs
+        // inherit the metadata but are not graphs. AgentExecutor: the legacy executor run.
         const isAgent =
+          (isGraph && md?.ls_integration === 'langchain_create_agent') ||
           (lcAgent !== undefined && lcAgent === name && parentRun?.agentName !== lcAgent) ||
           cls === 'AgentExecutor' ||
           name === 'AgentExecutor';
@@ -110,11 +114,11 @@ export class GenAICallbackHandler {
             kind: 'AGENT',
             name,
             parentContext: parent,
-            attributes: { [ATTR_GEN_AI_AGENT_NAME]: name },
           });
+          span.setAgent({ name });
         } else {
           let attributes: Attributes | undefined;
-          if (parentRun === undefined && cls !== undefined && GRAPH_CLASSES.has(cls)) {
+          if (parentRun === undefined && isGraph) {
             attributes = {
               [ATTR_GEN_AI_OPERATION_NAME]: 'invoke_workflow',
               [ATTR_GEN_AI_WORKFLOW_NAME]: name,
@@ -397,6 +401,7 @@ export class GenAICallbackHandler {
   // ----- internals -----
 
   private track(run: RunState, deferred: DeferredContext | undefined): void {
+    run.span?.setAttribute(ATTR_RUN_ID, run.id);
     this.registry.add(run);
     if (deferred !== undefined) {
       deferred.target = run.context;
@@ -447,8 +452,7 @@ function newRun(
 function setConversation(span: GenAISpan, md: Obj | undefined): void {
   if (md === undefined) return;
   const id = md.thread_id ?? md.conversation_id ?? md.session_id;
-  if (typeof id === 'string' && id)
-    span.setAttribute(ATTR_GEN_AI_CONVERSATION_ID, id.slice(0, 256));
+  if (typeof id === 'string' && id) span.setConversationId(id.slice(0, 256));
 }
 
 function positive(v: unknown): number | undefined {

@@ -1,6 +1,6 @@
 export { DeferredContext } from './deferred-context.js';
 export {
-  ATTR_RUN_TYPE,
+  ATTR_RUN_ID,
   ATTR_STREAM_CANCELLED,
   GenAICallbackHandler,
   HANDLER_NAME,

@@ -41,7 +41,6 @@ export class LangChainInstrumentor
   // not be re-initialised by class-field semantics after super() returns.
   declare private handlerInstance: GenAICallbackHandler | undefined;
   declare private patcherInstance: Patcher | undefined;
-  declare private manualModules: Set<unknown> | undefined;
 
   constructor(config: LangChainInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config, 'langchain');
@@ -91,12 +90,6 @@ export class LangChainInstrumentor
     ];
   }
 
-  override enable(): void {
-    super.enable();
-    // Modules patched by hand before an uninstrument()/instrument() cycle come back too.
-    if (this.manualModules) for (const m of this.manualModules) this.patchModule(m);
-  }
-
   override disable(): void {
     super.disable();
     try {
@@ -118,9 +111,11 @@ export class LangChainInstrumentor
       (typeof moduleExports !== 'object' && typeof moduleExports !== 'function')
     )
       return;
-    this.manualModules ??= new Set();
-    this.manualModules.add(moduleExports);
-    if (this.isEnabled()) this.patchModule(moduleExports);
+    this.patchModule(moduleExports);
+  }
+
+  protected override unpatchModuleManually(moduleExports: unknown): void {
+    this.unpatchModule(moduleExports);
   }
 
   private patchModule(moduleExports: unknown): void {

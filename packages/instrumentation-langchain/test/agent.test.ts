@@ -1,0 +1,100 @@
+import { renderTree } from '@genai-otel/test-utils';
+import { SpanKind } from '@opentelemetry/api';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { allByName, byName, isChildOf, setup } from './helpers.js';
+
+const { telemetry, instrumentation, require } = setup();
+const { createAgent, FakeToolCallingModel, tool } = require('langchain');
+const { RunnableLambda } = require('@langchain/core/runnables');
+const { z } = require('zod');
+
+beforeEach(() => {
+  telemetry.reset();
+  instrumentation.setConfig({});
+});
+afterAll(() => telemetry.shutdown());
+
+const weather = () =>
+  tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    schema: z.object({ city: z.string() }),
+  });
+
+const ancestors = (spans: any[], span: any): any[] => {
+  const out: any[] = [];
+  let cur = span;
+  for (;;) {
+    const pid = cur.parentSpanContext?.spanId ?? cur.parentSpanId;
+    cur = spans.find((s) => s.spanContext().spanId === pid);
+    if (!cur) return out;
+    out.push(cur);
+  }
+};
+
+describe('createAgent (LangGraph)', () => {
+  it('invoke_agent {name} over its model and tool steps', async () => {
+    const agent = createAgent({
+      model: new FakeToolCallingModel({
+        toolCalls: [[{ name: 'get_weather', args: { city: 'Paris' }, id: 'call_1' }], []],
+      }),
+      tools: [weather()],
+      name: 'weather_agent',
+    });
+    const result = await agent.invoke({ messages: [{ role: 'user', content: 'weather?' }] });
+    expect(result.messages.at(-1).content).toContain('sunny in Paris');
+    const spans = telemetry.spans();
+    const root = byName(spans, 'invoke_agent weather_agent');
+    expect(root.kind).toBe(SpanKind.INTERNAL);
+    expect(root.attributes).toMatchObject({
+      'genai_otel.span.kind': 'AGENT',
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.name': 'weather_agent',
+    });
+    // Exactly one agent span: the graph's inner runs carry lc_agent_name too.
+    expect(spans.filter((s: any) => s.attributes['genai_otel.span.kind'] === 'AGENT')).toHaveLength(
+      1,
+    );
+    const chats = spans.filter((s: any) => s.name.startsWith('chat '));
+    expect(chats).toHaveLength(2);
+    const toolSpan = byName(spans, 'execute_tool get_weather');
+    expect(toolSpan.attributes['gen_ai.tool.call.id']).toBe('call_1');
+    for (const s of [...chats, toolSpan]) expect(ancestors(spans, s)).toContain(root);
+    // LangGraph's hidden plumbing (`__start__`, channel writes) produces no spans.
+    expect(spans.find((s: any) => s.name === '__start__')).toBeUndefined();
+    expect(allByName(spans, 'model_request').length).toBeGreaterThanOrEqual(2);
+    expect(renderTree(spans).split('\n')[0]).toBe('invoke_agent weather_agent');
+    expect(instrumentation.openRuns).toBe(0);
+  });
+
+  it('an unnamed agent is still one agent span', async () => {
+    const agent = createAgent({
+      model: new FakeToolCallingModel({ toolCalls: [[]] }),
+      tools: [weather()],
+    });
+    await agent.invoke({ messages: [{ role: 'user', content: 'hi' }] });
+    const spans = telemetry.spans();
+    const root = byName(spans, 'invoke_agent LangGraph');
+    expect(root.attributes['genai_otel.span.kind']).toBe('AGENT');
+    expect(spans.filter((s: any) => s.attributes['genai_otel.span.kind'] === 'AGENT')).toHaveLength(
+      1,
+    );
+    expect(isChildOf(byName(spans, 'model_request'), root)).toBe(true);
+  });
+});
+
+describe('legacy AgentExecutor', () => {
+  it('a run named AgentExecutor becomes invoke_agent AgentExecutor over its steps', async () => {
+    // langchain 1.x moved AgentExecutor to @langchain/classic; its runs are chain runs named
+    // "AgentExecutor", which is what the handler keys on.
+    const step = RunnableLambda.from(async (x: string) => x).withConfig({ runName: 'step' });
+    const executor = RunnableLambda.from(async (x: string) => step.invoke(x)).withConfig({
+      runName: 'AgentExecutor',
+    });
+    await executor.invoke('go');
+    const spans = telemetry.spans();
+    const root = byName(spans, 'invoke_agent AgentExecutor');
+    expect(root.attributes['gen_ai.agent.name']).toBe('AgentExecutor');
+    expect(isChildOf(byName(spans, 'step'), root)).toBe(true);
+  });
+});
