@@ -13,7 +13,10 @@ const SUCCESS = 0;
 
 export interface ExportProcessorOptions extends BatchOptions {
   name: string;
-  /** Export each span as soon as it ends (for in-process exporters such as the console tree). */
+  /**
+   * Hand each span to the exporter synchronously as it ends, without a queue (for in-process
+   * exporters such as the console tree, which do not read the resource).
+   */
   immediate?: boolean;
 }
 
@@ -57,6 +60,10 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
       if (this.stopped) return;
       // Like the SDK processors: spans that are recorded but not sampled are never exported.
       if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+      if (this.options.immediate) {
+        this.exportDirect(span);
+        return;
+      }
       if (this.queue.length >= this.maxQueueSize) {
         this.stats.droppedQueueFull++;
         if (!this.warnedFull) {
@@ -69,7 +76,7 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
       }
       this.queue.push(span);
       this.stats.queued = this.queue.length;
-      if (this.options.immediate || this.queue.length >= this.maxBatch) this.kick();
+      if (this.queue.length >= this.maxBatch) this.kick();
       else this.arm();
     } catch (err) {
       logSwallowed('export processor onEnd', err);
@@ -102,6 +109,23 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
     }
   }
 
+  /** In-process exporters (the console tree): handed each span synchronously, no queue. */
+  private exportDirect(span: any): void {
+    try {
+      this.exporter.export([span], (result) => {
+        if (result.code === SUCCESS) this.stats.exported++;
+        else {
+          this.stats.failedExports++;
+          this.stats.droppedExportFailed++;
+        }
+      });
+    } catch (err) {
+      this.stats.failedExports++;
+      this.stats.droppedExportFailed++;
+      logSwallowed(`export to ${this.options.name}`, err);
+    }
+  }
+
   private arm(): void {
     if (this.timer || this.inFlight) return;
     this.timer = setTimeout(() => {
@@ -124,8 +148,7 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
     this.stats.queued = this.queue.length;
     this.inFlight = this.exportBatch(batch).finally(() => {
       this.inFlight = undefined;
-      if (this.queue.length >= this.maxBatch || (this.options.immediate && this.queue.length > 0))
-        this.kick();
+      if (this.queue.length >= this.maxBatch) this.kick();
       else if (this.queue.length > 0) this.arm();
     });
   }
@@ -133,9 +156,8 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
   private async exportBatch(batch: any[]): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      // Network exporters send the resource: wait for its async attributes. In-process ones
-      // (the console tree) do not read it and stay synchronous.
-      const pending = this.options.immediate ? [] : pendingResources(batch);
+      // Network exporters send the resource: wait for its async attributes.
+      const pending = pendingResources(batch);
       if (pending.length > 0) await waitForResources(pending);
       const ok = await new Promise<boolean>((resolve) => {
         timer = setTimeout(() => {

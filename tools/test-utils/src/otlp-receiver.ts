@@ -37,6 +37,7 @@ export interface ReceivedRequest {
   encoding: 'protobuf' | 'json' | 'unknown';
   bytes: number;
   items: number;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** How the receiver answers. */
@@ -56,6 +57,8 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   readonly metrics: ReceivedMetric[];
   readonly requests: ReceivedRequest[];
+  /** Every HTTP request that arrived, whatever the behaviour (hung and failed ones too). */
+  readonly attempts: number;
   setBehaviour(behaviour: ReceiverBehaviour): void;
   /** Resolves once at least `count` spans arrived (rejects after `timeoutMs`, default 10 s). */
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
@@ -73,6 +76,7 @@ export async function startOtlpReceiver(
   const metrics: ReceivedMetric[] = [];
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
+  let attempts = 0;
   const hanging = new Set<ServerResponse>();
   const notify = () => {
     for (const w of [...waiters]) w();
@@ -83,6 +87,7 @@ export async function startOtlpReceiver(
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    attempts++;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let body = Buffer.concat(chunks);
@@ -96,6 +101,14 @@ export async function startOtlpReceiver(
     }
     if (current.kind === 'slow') await new Promise((r) => setTimeout(r, current.delayMs));
     if (current.kind === 'error') {
+      requests.push({
+        path,
+        contentType,
+        encoding: 'unknown',
+        bytes: body.length,
+        items: 0,
+        headers: { ...req.headers },
+      });
       res.writeHead(current.status, { 'content-type': 'text/plain' }).end('simulated failure');
       return;
     }
@@ -105,6 +118,7 @@ export async function startOtlpReceiver(
       encoding: 'unknown',
       bytes: body.length,
       items: 0,
+      headers: { ...req.headers },
     };
     try {
       if (String(req.headers['content-encoding'] ?? '').includes('gzip')) body = gunzipSync(body);
@@ -162,6 +176,9 @@ export async function startOtlpReceiver(
     spans,
     metrics,
     requests,
+    get attempts() {
+      return attempts;
+    },
     setBehaviour(b) {
       behaviour = b;
     },
@@ -179,6 +196,7 @@ export async function startOtlpReceiver(
       spans.length = 0;
       metrics.length = 0;
       requests.length = 0;
+      attempts = 0;
     },
     close() {
       for (const res of hanging) res.destroy();

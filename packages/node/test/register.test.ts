@@ -1,0 +1,130 @@
+/**
+ * `@genai-otel/node/register` in real child processes (vitest's loader hides ESM hooks):
+ * ESM via `--import`, CommonJS via `--require`, configured by environment variables only.
+ * Uses the BUILT package (`pnpm --filter @genai-otel/node build`).
+ */
+import { join } from 'node:path';
+import { type OtlpReceiver, startOtlpReceiver } from '@genai-otel/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, packageDir, runNode } from './helpers.js';
+
+const fixtures = join(packageDir, 'test', 'fixtures');
+let receiver: OtlpReceiver;
+
+beforeAll(async () => {
+  assertBuilt();
+  receiver = await startOtlpReceiver();
+});
+afterAll(async () => {
+  await receiver?.close();
+});
+
+/** The tree lines with durations blanked, so assertions are about shape only. */
+function treeLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('(node:') && !l.includes('--trace-warnings'))
+    .map((l) => l.replace(/\(\d+(\.\d+)? (ms|s)\)/g, '(T)'));
+}
+
+describe.each([
+  ['ESM', '--import', 'app.mjs'],
+  ['CommonJS', '--require', 'app.cjs'],
+])('register entry (%s)', (_label, flag, app) => {
+  it('prints the console tree by default, with the Anthropic call under the app span', async () => {
+    const r = await runNode([flag, '@genai-otel/node/register', app], {
+      cwd: fixtures,
+      env: { OTEL_SERVICE_NAME: 'fixture' },
+    });
+    expect(r.stdout).toContain('answer: Paris.');
+    expect(r.code).toBe(0);
+    expect(treeLines(r.stderr)).toEqual([
+      'handle_request (T)',
+      '└─ chat claude-test (T) in 10 / out 5 tokens',
+    ]);
+  });
+
+  it('exports over OTLP (and to the console) from the standard variables, flushing at exit', async () => {
+    receiver.reset();
+    const r = await runNode([flag, '@genai-otel/node/register', app], {
+      cwd: fixtures,
+      env: {
+        OTEL_SERVICE_NAME: `fixture-${app}`,
+        OTEL_TRACES_EXPORTER: 'otlp,console',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // A long batch delay: only the exit-time flush can deliver the spans.
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('handle_request');
+    const spans = await receiver.waitForSpans(2);
+    const chat = spans.find((s) => s.name === 'chat claude-test')!;
+    const root = spans.find((s) => s.name === 'handle_request')!;
+    expect(chat.parentSpanId).toBe(root.spanId);
+    expect(chat.attributes).toMatchObject({
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 5,
+    });
+    expect(chat.resource['service.name']).toBe(`fixture-${app}`);
+  });
+
+  it('does nothing with OTEL_SDK_DISABLED=true', async () => {
+    const r = await runNode([flag, '@genai-otel/node/register', app], {
+      cwd: fixtures,
+      env: { OTEL_SDK_DISABLED: 'true' },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('answer: Paris.');
+    expect(treeLines(r.stderr)).toEqual([]);
+  });
+});
+
+describe('register entry: exit behaviour is the application’s', () => {
+  it('keeps an explicit process.exit code (and the finished trace was already printed)', async () => {
+    const r = await runNode(['--import', '@genai-otel/node/register', 'app.mjs'], {
+      cwd: fixtures,
+      env: { FIXTURE_EXIT_CODE: '3' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('handle_request');
+  });
+
+  it('on SIGTERM without an app handler: flushes, then dies by SIGTERM as it would without us', async () => {
+    receiver.reset();
+    const r = await runNode(['--import', '@genai-otel/node/register', 'server.mjs'], {
+      cwd: fixtures,
+      env: {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      onStdout: (text, child) => {
+        if (text.includes('ready')) child.kill('SIGTERM');
+      },
+    });
+    expect(r.signal).toBe('SIGTERM');
+    expect((await receiver.waitForSpans(1))[0]!.name).toBe('startup');
+  });
+
+  it('on SIGTERM with an app handler: flushes and lets the app decide how to exit', async () => {
+    receiver.reset();
+    const r = await runNode(['--import', '@genai-otel/node/register', 'server.mjs'], {
+      cwd: fixtures,
+      env: {
+        FIXTURE_OWN_HANDLER: '1',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      onStdout: (text, child) => {
+        if (text.includes('ready') && !text.includes('app handler')) child.kill('SIGTERM');
+      },
+    });
+    expect(r.stdout).toContain('app handler ran');
+    expect(r.code).toBe(7);
+    expect((await receiver.waitForSpans(1))[0]!.name).toBe('startup');
+  });
+});
