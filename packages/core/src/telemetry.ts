@@ -160,7 +160,8 @@ export function genAISpanName(
   operation: string | undefined,
   name?: string,
 ): string {
-  if (kind === 'CHAIN' || kind === 'RERANKER' || !operation)
+  const workflow = kind === 'CHAIN' && operation === sc.GEN_AI_OPERATION.INVOKE_WORKFLOW;
+  if ((kind === 'CHAIN' && !workflow) || kind === 'RERANKER' || !operation)
     return name || operation || kind.toLowerCase();
   return name ? `${operation} ${name}` : operation;
 }
@@ -246,7 +247,7 @@ export class GenAISpan {
       [sc.ATTR_GENAI_OTEL_SPAN_KIND]: options.kind,
       ...(this.operation ? { [sc.ATTR_GEN_AI_OPERATION_NAME]: this.operation } : {}),
       ...(options.provider ? { [sc.ATTR_GEN_AI_PROVIDER_NAME]: options.provider } : {}),
-      ...(name ? nameAttribute(options.kind, name) : {}),
+      ...(name ? nameAttribute(options.kind, this.operation, name) : {}),
       ...(this.telemetry.framework
         ? { [sc.ATTR_GENAI_OTEL_FRAMEWORK]: this.telemetry.framework }
         : {}),
@@ -742,7 +743,11 @@ function nonEmpty(v: unknown, max = 512): string | undefined {
 }
 
 /** The attribute a span's `name` also goes into, per kind. */
-function nameAttribute(kind: sc.GenAISpanKind, name: string): Attributes {
+function nameAttribute(
+  kind: sc.GenAISpanKind,
+  operation: string | undefined,
+  name: string,
+): Attributes {
   switch (kind) {
     case 'LLM':
     case 'EMBEDDING':
@@ -751,6 +756,10 @@ function nameAttribute(kind: sc.GenAISpanKind, name: string): Attributes {
       return { [sc.ATTR_GEN_AI_TOOL_NAME]: name };
     case 'AGENT':
       return { [sc.ATTR_GEN_AI_AGENT_NAME]: name };
+    case 'CHAIN':
+      return operation === sc.GEN_AI_OPERATION.INVOKE_WORKFLOW
+        ? { [sc.ATTR_GEN_AI_WORKFLOW_NAME]: name }
+        : {};
     default:
       return {};
   }

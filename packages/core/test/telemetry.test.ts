@@ -179,6 +179,13 @@ describe('span naming and kinds', () => {
     ['CHAIN', { name: 'RunnableSequence' }, 'RunnableSequence', SpanKind.INTERNAL, {}],
     ['LLM', {}, 'chat', SpanKind.CLIENT, {}],
     [
+      'CHAIN',
+      { name: 'graph', operation: 'invoke_workflow' },
+      'invoke_workflow graph',
+      SpanKind.INTERNAL,
+      { 'gen_ai.operation.name': 'invoke_workflow', 'gen_ai.workflow.name': 'graph' },
+    ],
+    [
       'LLM',
       { name: 'local', spanKind: SpanKind.INTERNAL, spanName: 'custom' },
       'custom',
@@ -194,7 +201,7 @@ describe('span naming and kinds', () => {
       expect(span.kind).toBe(spanKind);
       expect(span.attributes['genai_otel.span.kind']).toBe(kind);
       expect(span.attributes).toMatchObject(attrs);
-      if (kind === 'CHAIN' || kind === 'RERANKER')
+      if ((kind === 'CHAIN' && !opts.operation) || kind === 'RERANKER')
         expect(span.attributes['gen_ai.operation.name']).toBeUndefined();
     });
   }
