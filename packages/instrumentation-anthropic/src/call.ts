@@ -50,6 +50,17 @@ import { isSdkStream, MessageAccumulator, observeStream, type StreamEnd } from '
 
 type Obj = Record<string, any>;
 
+/**
+ * Best effort for results the application drops unread (an APIPromise never awaited, a Stream
+ * never iterated, an iterator abandoned mid-way): when the object is garbage-collected, the
+ * span ends as cancelled instead of never being exported. The held value is the call, which
+ * never references the watched object.
+ */
+const abandoned =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<AnthropicCall>((call) => call.abandon())
+    : undefined;
+
 export type CallOperation = 'chat' | 'text_completion';
 
 export interface CallSpec {
@@ -65,6 +76,8 @@ export class AnthropicCall {
   private readonly counter: AttemptCounter = { attempts: 0 };
   private readonly streamed: boolean;
   private parseStarted = false;
+  /** Unregister tokens of what {@link abandoned} watches for this call. */
+  private readonly watchTokens: object[] = [];
 
   constructor(
     telemetry: GenAITelemetry,
@@ -118,6 +131,26 @@ export class AnthropicCall {
     if (tools) s.setToolDefinitions(tools);
   }
 
+  private watch(target: object): object {
+    const token = {};
+    safely('anthropic watch', () => {
+      abandoned?.register(target, this, token);
+      this.watchTokens.push(token);
+    });
+    return token;
+  }
+
+  private unwatch(token: object | undefined): void {
+    if (token) safely('anthropic unwatch', () => abandoned?.unregister(token));
+  }
+
+  /** The application dropped the result unread (garbage-collected). */
+  abandon(): void {
+    if (this.span.isEnded) return;
+    this.span.setAttribute(ATTR_GENAI_OTEL_CANCELLED, true);
+    this.end();
+  }
+
   /** Follows the value `create()` returned; returns it unchanged. */
   track<T>(result: T): T {
     safely('anthropic track', () => this.trackUnsafe(result));
@@ -150,6 +183,7 @@ export class AnthropicCall {
 
   private instrumentApiPromise(p: Obj): void {
     const call = this;
+    const promiseToken = this.watch(p);
     const responsePromise = p.responsePromise as Promise<Obj>;
     p.responsePromise = responsePromise.then(
       (props) => {
@@ -164,6 +198,7 @@ export class AnthropicCall {
     const parseResponse = p.parseResponse as (...a: unknown[]) => unknown;
     p.parseResponse = function (this: unknown, ...args: unknown[]) {
       call.parseStarted = true;
+      call.unwatch(promiseToken);
       let out: unknown;
       try {
         out = parseResponse.apply(this, args);
@@ -185,6 +220,7 @@ export class AnthropicCall {
     const asResponse = p.asResponse as ((...a: unknown[]) => Promise<unknown>) | undefined;
     if (typeof asResponse === 'function') {
       p.asResponse = function (this: unknown, ...args: unknown[]) {
+        call.unwatch(promiseToken);
         const r = asResponse.apply(this, args);
         if (!r || typeof (r as Promise<unknown>).then !== 'function') return r;
         return (r as Promise<unknown>).then((response) => {
@@ -212,14 +248,23 @@ export class AnthropicCall {
       'anthropic response data',
       () => {
         if (this.streamed && isSdkStream(data)) {
-          const acc = new MessageAccumulator(this.span.policy.enabled);
+          const acc = new MessageAccumulator(this.span.policy.enabled, this.span.policy.maxLength);
+          let streamToken: object | undefined;
           const observed = observeStream(data as Obj, {
             onEvent: (event) => {
               if (acc.add(event)) this.span.markFirstChunk();
             },
             onEnd: (end) => this.finishStream(acc, end),
+            onIterate: (iterator) => {
+              // From here whoever reads holds the iterator (a for-await loop, tee(), a helper).
+              this.unwatch(streamToken);
+              this.watch(iterator);
+            },
           });
-          if (observed) return true;
+          if (observed) {
+            streamToken = this.watch(data as object);
+            return true;
+          }
         }
         this.finishResponse(data as Obj);
         return false;
@@ -314,6 +359,7 @@ export class AnthropicCall {
 
   end(): void {
     if (this.span.isEnded) return;
+    for (const token of this.watchTokens.splice(0)) this.unwatch(token);
     if (this.counter.attempts > 1)
       this.span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, this.counter.attempts - 1);
     this.span.end();

@@ -18,6 +18,8 @@ export type StreamEnd =
 export interface StreamObserver {
   onEvent(event: unknown): void;
   onEnd(end: StreamEnd): void;
+  /** The observed iterator, once the application starts reading. */
+  onIterate?(iterator: object): void;
 }
 
 const OBSERVED = Symbol.for('genai-otel.anthropic.stream-observed');
@@ -38,8 +40,15 @@ export function isSdkStream(data: unknown): boolean {
 export function observeStream(stream: Obj, observer: StreamObserver): boolean {
   if (stream[OBSERVED]) return false;
   const signal: AbortSignal | undefined = stream.controller?.signal;
-  const wrap = (source: AsyncIterator<unknown>): AsyncIterator<unknown> =>
-    observedIterator(source, observer, signal);
+  const wrap = (source: AsyncIterator<unknown>): AsyncIterator<unknown> => {
+    const it = observedIterator(source, observer, signal);
+    try {
+      observer.onIterate?.(it);
+    } catch {
+      // ignore
+    }
+    return it;
+  };
   if (typeof stream.iterator === 'function' && Object.hasOwn(stream, 'iterator')) {
     const original = stream.iterator as () => AsyncIterator<unknown>;
     let first = true;
@@ -137,7 +146,21 @@ export class MessageAccumulator {
   readonly blocks: Block[] = [];
   private readonly partialJson = new Map<number, string>();
 
-  constructor(private readonly keepContent: boolean) {}
+  /**
+   * @param keepContent rebuild content blocks (only when content capture is on)
+   * @param maxChars cap per accumulated text (the content policy's length limit: more would be
+   *   truncated on the span anyway, so a long stream never grows this beyond it)
+   */
+  constructor(
+    private readonly keepContent: boolean,
+    private readonly maxChars = 65_536,
+  ) {}
+
+  private append(current: unknown, more: unknown): string {
+    const base = String(current ?? '');
+    if (base.length >= this.maxChars) return base;
+    return (base + String(more ?? '')).slice(0, this.maxChars);
+  }
 
   /** Returns true for the first content chunk (time to first chunk). */
   add(event: unknown): boolean {
@@ -192,7 +215,8 @@ export class MessageAccumulator {
           this.stopReason = e.stop_reason;
           this.sawStop = true;
         }
-        if (this.keepContent && typeof e.completion === 'string') this.completion += e.completion;
+        if (this.keepContent && typeof e.completion === 'string')
+          this.completion = this.append(this.completion, e.completion);
         return first;
       }
       default:
@@ -210,19 +234,17 @@ export class MessageAccumulator {
     }
     switch (d.type) {
       case 'text_delta':
-        block.text = String(block.text ?? '') + String(d.text ?? '');
+        block.text = this.append(block.text, d.text);
         break;
       case 'thinking_delta':
-        block.thinking = String(block.thinking ?? '') + String(d.thinking ?? '');
+        block.thinking = this.append(block.thinking, d.thinking);
         break;
       case 'input_json_delta':
-        this.partialJson.set(
-          index,
-          (this.partialJson.get(index) ?? '') + String(d.partial_json ?? ''),
-        );
+        this.partialJson.set(index, this.append(this.partialJson.get(index), d.partial_json));
         break;
       case 'citations_delta':
-        block.citations = [...((block.citations as unknown[]) ?? []), d.citation];
+        if (((block.citations as unknown[] | undefined)?.length ?? 0) < 100)
+          block.citations = [...((block.citations as unknown[]) ?? []), d.citation];
         break;
       default:
         // signature_delta and future deltas carry nothing we record.

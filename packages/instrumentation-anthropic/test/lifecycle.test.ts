@@ -2,6 +2,8 @@
  * instrument()/uninstrument(), manuallyInstrument(), usage de-dup under a framework LLM span,
  * content in events, OpenInference vocabulary.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sseText } from '@genai-otel/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicInstrumentor } from '../src/index.js';
@@ -129,5 +131,55 @@ describe('lifecycle', () => {
     const [span] = h.t.spans();
     expect(span.attributes['openinference.span.kind']).toBe('LLM');
     expect(span.attributes['llm.token_count.prompt']).toBe(10);
+  });
+
+  describe('results dropped unread end their span when garbage-collected', () => {
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as () => void;
+    const collectUntilSpan = async () => {
+      for (let i = 0; i < 100 && h.t.spans().length === 0; i++) {
+        gc();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+
+    it('a Stream never iterated', async () => {
+      const c = client(Anthropic, h.server);
+      h.server.enqueue(sseText({ text: ['a'] }));
+      await (async () => {
+        await c.messages.create({ ...BASE_PARAMS, stream: true });
+      })();
+      await collectUntilSpan();
+      const spans = h.t.spans();
+      expect(spans).toHaveLength(1);
+      expect(spans[0].attributes['genai_otel.cancelled']).toBe(true);
+    });
+
+    it('an APIPromise never awaited', async () => {
+      const c = client(Anthropic, h.server);
+      (() => {
+        c.messages.create(BASE_PARAMS);
+      })();
+      await collectUntilSpan();
+      expect(h.t.spans()).toHaveLength(1);
+    });
+
+    it('a stream being read is not ended early by GC', async () => {
+      const c = client(Anthropic, h.server);
+      h.server.enqueue(sseText({ text: ['a', 'b', 'c'] }));
+      const it = (await c.messages.create({ ...BASE_PARAMS, stream: true }))[
+        Symbol.asyncIterator
+      ]();
+      await it.next();
+      gc();
+      await new Promise((r) => setImmediate(r));
+      gc();
+      expect(h.t.spans()).toHaveLength(0);
+      while (!(await it.next()).done) {
+        // drain
+      }
+      expect(h.t.spans()).toHaveLength(1);
+      expect(h.t.spans()[0].attributes['genai_otel.cancelled']).toBeUndefined();
+    });
   });
 });
