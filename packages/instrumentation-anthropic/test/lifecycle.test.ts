@@ -182,4 +182,86 @@ describe('lifecycle', () => {
       expect(h.t.spans()[0].attributes['genai_otel.cancelled']).toBeUndefined();
     });
   });
+
+  it('MessageStream.abort() mid-stream: the helper behaves as usual, the span ends cancelled', async () => {
+    const c = client(Anthropic, h.server);
+    h.server.enqueue(sseText({ text: ['a', 'b', 'c', 'd'] }));
+    const ms = c.messages.stream(BASE_PARAMS);
+    ms.on('text', () => ms.abort());
+    const err = await ms.finalMessage().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIUserAbortError);
+    const [span] = h.t.spans();
+    expect(span.status.code).not.toBe(2);
+    expect(span.attributes['genai_otel.cancelled']).toBe(true);
+  });
+
+  it('concurrent calls each get their own span under their own parent', async () => {
+    const c = client(Anthropic, h.server);
+    const tracer = h.t.tracerProvider.getTracer('app');
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        tracer.startActiveSpan(`job ${i}`, async (parent: any) => {
+          if (i % 2) {
+            // No scripted reply: the server answers by the request (stream or not).
+            for await (const _ of await c.messages.create({ ...BASE_PARAMS, stream: true })) {
+              // drain
+            }
+          } else {
+            await c.messages.create(BASE_PARAMS);
+          }
+          parent.end();
+        }),
+      ),
+    );
+    const spans = h.t.spans();
+    const chats = spans.filter((s: any) => s.name === 'chat claude-test');
+    expect(chats).toHaveLength(5);
+    const parents = new Set(chats.map((s: any) => s.parentSpanContext?.spanId ?? s.parentSpanId));
+    expect(parents.size).toBe(5);
+    for (const p of parents) {
+      expect(spans.find((s: any) => s.spanContext().spanId === p)?.name).toMatch(/^job /);
+    }
+  });
+
+  it('a broken tracer provider never breaks the call', async () => {
+    const c = client(Anthropic, h.server);
+    const broken = {
+      getTracer: () => ({
+        startSpan: () => {
+          throw new Error('tracer down');
+        },
+        startActiveSpan: () => {
+          throw new Error('tracer down');
+        },
+      }),
+    };
+    h.inst.setTracerProvider(broken as any);
+    try {
+      const msg = await c.messages.create(BASE_PARAMS);
+      expect(msg.content[0].text).toBe('Hello there');
+      h.server.enqueue(sseText({ text: ['x', 'y'] }));
+      let text = '';
+      for await (const ev of await c.messages.create({ ...BASE_PARAMS, stream: true })) {
+        if (ev.type === 'content_block_delta') text += ev.delta.text;
+      }
+      expect(text).toBe('xy');
+    } finally {
+      h.inst.setTracerProvider(h.t.tracerProvider);
+    }
+  });
+
+  it('a throwing redact hook costs the content, never the call', async () => {
+    h.inst.setConfig({
+      captureContent: true,
+      redact: () => {
+        throw new Error('redactor down');
+      },
+    });
+    const c = client(Anthropic, h.server);
+    const msg = await c.messages.create(BASE_PARAMS);
+    expect(msg.id).toBe('msg_fake_01');
+    const [span] = h.t.spans();
+    expect(span.attributes['gen_ai.input.messages']).toBeUndefined();
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBe(10);
+  });
 });
