@@ -230,3 +230,35 @@ describe('a backend that is down, hanging or failing', () => {
     expect((await receiver.waitForSpans(1)).map((s) => s.name)).toEqual(['delivered']);
   });
 });
+
+describe('OTLP metrics', () => {
+  it('exports the GenAI metrics and the export counters', async () => {
+    const { GenAITelemetry } = await import('@genai-otel/core');
+    const { metrics } = await import('@opentelemetry/api');
+    const tracer = setup({
+      serviceName: 'metrics-svc',
+      traceExporters: [{ type: 'otlp', otlp: { endpoint: receiver.url } }],
+      metricExporters: ['otlp'],
+      otlp: { endpoint: receiver.url },
+    });
+    const telemetry = new GenAITelemetry(
+      () => tracer,
+      () => metrics.getMeter('m'),
+      () => ({}),
+      'test',
+    );
+    const span = telemetry.startSpan({ kind: 'LLM', name: 'm-1', provider: 'anthropic' });
+    span.setUsage({ inputTokens: 3, outputTokens: 4 });
+    span.end();
+    await handle!.tracerProvider.forceFlush();
+    await handle!.meterProvider.forceFlush();
+    await receiver.waitForMetric('gen_ai.client.token.usage');
+    const names = new Set(receiver.metrics.map((m) => m.name));
+    expect(names).toContain('gen_ai.client.operation.duration');
+    expect(names).toContain('genai_otel.export.spans.exported');
+    expect(receiver.metrics[0]!.resource['service.name']).toBe('metrics-svc');
+    expect(
+      receiver.requests.some((r) => r.path === '/v1/metrics' && r.encoding === 'protobuf'),
+    ).toBe(true);
+  });
+});
