@@ -404,6 +404,14 @@ describe.each(SDKS)('@anthropic-ai/sdk $version (messages.create)', (sdk) => {
     });
   });
 
+  it('messages.parse() is one chat span and returns the parsed message', async () => {
+    const c = client(Anthropic, h.server);
+    if (typeof c.messages.parse !== 'function') return;
+    const parsed = await c.messages.parse(BASE_PARAMS);
+    expect(parsed.id).toBe('msg_fake_01');
+    expect(h.t.spans().map((s: any) => s.name)).toEqual(['chat claude-test']);
+  });
+
   it('countTokens gets no chat span', async () => {
     const c = client(Anthropic, h.server);
     const r = await c.messages.countTokens({
