@@ -130,6 +130,32 @@ export class DDSketch {
   }
 
   /**
+   * Quantile `q` interpolated linearly inside its bin, from the rank's position among the
+   * bin's samples. Within the sketch's relative accuracy like {@link quantile}, but it does not
+   * put a whole bin on one side of the threshold: with constant latencies, say, nothing counts
+   * as above the p99, while with continuous ones the share above it stays close to `1 - q`.
+   */
+  quantileInterpolated(q: number): number | undefined {
+    if (this._count <= 0) return undefined;
+    const rank = q * (this._count - 1);
+    let cumulative = 0;
+    const c = this.counts;
+    for (let k = 0; k < c.length; k++) {
+      const n = c[k];
+      if (n <= 0) continue;
+      if (cumulative + n > rank) {
+        const i = this.offset + k;
+        const lo = this.gamma ** (i - 1);
+        const hi = lo * this.gamma;
+        const f = Math.min(1, Math.max(0, (rank - cumulative + 0.5) / n));
+        return lo + (hi - lo) * f;
+      }
+      cumulative += n;
+    }
+    return this.quantile(1);
+  }
+
+  /**
    * The lower edge of the bin holding quantile `q`. "Exceeds the quantile" tests against this
    * edge keep everything in the quantile's bin: at most `2 * alpha` relative below the true
    * quantile, never above it.

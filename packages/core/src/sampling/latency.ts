@@ -71,7 +71,7 @@ export class WindowedQuantile {
   }
 
   /**
-   * The current threshold for quantile `q` (the lower edge of its sketch bin), or undefined
+   * The current threshold for quantile `q` (interpolated inside its sketch bin), or undefined
    * while fewer than `minSamples` samples are held. Recomputed every 8 additions or on a
    * window rotation, since one more sample barely moves a high quantile.
    */
@@ -79,7 +79,7 @@ export class WindowedQuantile {
     this.advance(now);
     if (this.total.count < this.options.minSamples) return undefined;
     if (this.addsSinceCompute >= 8) {
-      this.cachedThreshold = this.total.quantileLowerBound(q);
+      this.cachedThreshold = this.total.quantileInterpolated(q);
       this.addsSinceCompute = 0;
     }
     return this.cachedThreshold;

@@ -142,7 +142,7 @@ export class RateController {
   private setBase(next: number): void {
     const o = this.options;
     const cap = this.base * o.maxIncreaseFactor;
-    this.base = clamp(next > cap ? cap : next, o.minRate, o.maxRate);
+    this.base = clamp(Math.min(next, cap), o.minRate, o.maxRate);
     this._updates++;
   }
 }

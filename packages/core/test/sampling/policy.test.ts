@@ -78,7 +78,7 @@ describe('adaptive sampling policy over 100k synthetic traces', () => {
   const TARGET = 20;
   let result: RunResult;
 
-  it('generates the traffic and decides every trace', async () => {
+  it('generates the traffic and decides every trace', { timeout: 300_000 }, async () => {
     result = await simulate(
       {
         seed: 42,
@@ -178,7 +178,9 @@ describe('adaptive sampling policy over 100k synthetic traces', () => {
 });
 
 describe('adaptive sampling under a 10x load change', () => {
-  it('tracks the target volume when load rises 10x and falls back', async () => {
+  it('tracks the target volume when load rises 10x and falls back', {
+    timeout: 300_000,
+  }, async () => {
     const TARGET = 5;
     const { baselineKeptAt, truths, sink } = await simulate(
       {
