@@ -1,0 +1,161 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fixtures } from './fixtures.js';
+import { byName, setup } from './helpers.js';
+
+const { telemetry, instrumentation, require } = setup();
+const { UsageChatModel } = fixtures(require);
+const { RunnableLambda } = require('@langchain/core/runnables');
+const { FakeListChatModel } = require('@langchain/core/utils/testing');
+
+beforeEach(() => {
+  telemetry.reset();
+  instrumentation.setConfig({});
+});
+afterAll(() => telemetry.shutdown());
+
+const throwing = () =>
+  new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('hostile getter');
+      },
+      ownKeys() {
+        throw new Error('hostile keys');
+      },
+    },
+  );
+
+describe('hostile inputs and outputs', () => {
+  it('circular, huge, BigInt, symbol and function values pass through unchanged, capture on', async () => {
+    instrumentation.setConfig({ captureContent: true, maxContentLength: 1000 });
+    const circular: any = { name: 'loop' };
+    circular.self = circular;
+    const values = [
+      circular,
+      'x'.repeat(2_000_000),
+      { big: 10n },
+      Symbol('s'),
+      () => 1,
+      new Map([[1, 2]]),
+      null,
+      undefined,
+    ];
+    for (const v of values) {
+      const echo = RunnableLambda.from(() => v).withConfig({ runName: 'echo' });
+      const out = await echo.invoke(v as any);
+      expect(out).toBe(v);
+    }
+    const spans = telemetry.spans().filter((s: any) => s.name === 'echo');
+    expect(spans).toHaveLength(values.length);
+    for (const s of spans) {
+      for (const value of Object.values(s.attributes))
+        if (typeof value === 'string') expect(value.length).toBeLessThanOrEqual(1100);
+    }
+  });
+
+  it('the handler survives garbage callback arguments', () => {
+    const h = instrumentation.handler;
+    const bad = throwing();
+    const calls: (() => void)[] = [
+      () => h.handleChainStart(bad, bad, 'r1', bad, bad, bad, bad, bad),
+      () => h.handleChainEnd(bad, 'r1'),
+      () => h.handleChainStart(undefined, undefined, 42 as any, undefined, undefined, undefined),
+      () => h.handleChatModelStart(bad, bad, 'r2', undefined, bad, bad, bad, bad),
+      () => h.handleLLMNewToken(bad, bad, 'r2'),
+      () => h.handleLLMEnd(bad, 'r2'),
+      () => h.handleLLMStart(null, null, 'r3', null, null, null, null, null),
+      () => h.handleLLMEnd({ generations: [[null, 5, { message: bad }]], llmOutput: bad }, 'r3'),
+      () => h.handleToolStart(bad, bad, 'r4', undefined, bad, bad, bad, bad),
+      () => h.handleToolEnd(bad, 'r4'),
+      () => h.handleRetrieverStart(bad, bad, 'r5', undefined, bad, bad, bad),
+      () => h.handleRetrieverEnd([bad, null, 7], 'r5'),
+      () => h.handleChainError(bad, 'nope'),
+      () => h.handleLLMError(bad, 'r9'),
+      () => h.handleToolError(undefined, undefined),
+      () => h.handleRetrieverError(null, null),
+    ];
+    for (const call of calls) expect(call).not.toThrow();
+    instrumentation.setConfig({ captureContent: true });
+    for (const call of calls) expect(call).not.toThrow();
+    expect(instrumentation.openRuns).toBe(0);
+  });
+
+  it('an exporter/tracer failure inside our code does not change what the user gets', async () => {
+    const model = new FakeListChatModel({ responses: ['ok'] });
+    const spy = vi.spyOn(instrumentation.telemetry, 'startSpan').mockImplementation(() => {
+      throw new Error('telemetry down');
+    });
+    try {
+      const out = await model.invoke('hi');
+      expect(out.content).toBe('ok');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('bounded run map', () => {
+  it('caps open runs, ending the oldest as abandoned', () => {
+    instrumentation.setConfig({ maxOpenRuns: 50 });
+    const h = instrumentation.handler;
+    for (let i = 0; i < 200; i++)
+      h.handleChainStart({ id: ['x', 'Stuck'] }, {}, `stuck-${i}`, undefined, [], {});
+    expect(instrumentation.openRuns).toBe(50);
+    const abandoned = telemetry
+      .spans()
+      .filter((s: any) => s.attributes['genai_otel.langchain.run.abandoned']);
+    expect(abandoned).toHaveLength(150);
+    expect(abandoned[0].attributes['genai_otel.langchain.run_id']).toBe('stuck-0');
+    instrumentation.handler.registry.clear();
+    expect(instrumentation.openRuns).toBe(0);
+  });
+
+  it('evicts runs older than the TTL', () => {
+    instrumentation.setConfig({ runTtlMs: 1000 });
+    const h = instrumentation.handler;
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      for (let i = 0; i < 100; i++) h.handleChainStart({}, {}, `old-${i}`, undefined, [], {});
+      expect(instrumentation.openRuns).toBe(100);
+      clock.mockReturnValue(now + 1001);
+      h.handleChainStart({}, {}, 'fresh', undefined, [], {});
+      expect(instrumentation.openRuns).toBe(1);
+      h.handleChainEnd({}, 'fresh');
+      expect(instrumentation.openRuns).toBe(0);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('heap stays flat over many invocations (N = 5 000 here; `pnpm bench -- --heap` runs 100 000)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const chain = RunnableLambda.from((x: string) => x).pipe(new UsageChatModel());
+    const batch = async (n: number) => {
+      for (let i = 0; i < n; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, () => chain.invoke('hi')));
+        telemetry.reset();
+        // Let the in-memory exporter's export callbacks (timers) run, as a real app would.
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    await batch(2_000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await batch(5_000);
+    gc();
+    const after = process.memoryUsage().heapUsed;
+    expect(instrumentation.openRuns).toBe(0);
+    // 5k invocations x 3 runs: leaking 200 bytes per run would already show as 3 MB.
+    expect(after - before).toBeLessThan(3 * 1024 * 1024);
+  }, 120_000);
+});
+
+it('spans exist for the runs above (sanity)', async () => {
+  await new UsageChatModel().invoke('x');
+  expect(byName(telemetry.spans(), 'chat fake-model-1')).toBeDefined();
+});
