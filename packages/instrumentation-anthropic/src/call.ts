@@ -14,7 +14,6 @@
  */
 import {
   ATTR_GEN_AI_OUTPUT_TYPE,
-  ATTR_GENAI_OTEL_FRAMEWORK,
   GEN_AI_PROVIDER,
   type GenAISpan,
   type GenAITelemetry,
@@ -93,7 +92,6 @@ export class AnthropicCall {
       name: request.model,
       provider: GEN_AI_PROVIDER.ANTHROPIC,
       attributes: {
-        [ATTR_GENAI_OTEL_FRAMEWORK]: 'anthropic',
         ...(server.serverAddress ? { 'server.address': server.serverAddress } : {}),
         ...(server.serverPort ? { 'server.port': server.serverPort } : {}),
       },

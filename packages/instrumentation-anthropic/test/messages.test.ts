@@ -80,6 +80,8 @@ describe.each(SDKS)('@anthropic-ai/sdk $version (messages.create)', (sdk) => {
       'gen_ai.usage.output_tokens': 5,
       'http.response.status_code': 200,
       'anthropic.request.id': 'req_fake_0001_1',
+      'genai_otel.framework': 'anthropic',
+      'genai_otel.span.kind': 'LLM',
     });
     // Content is opt-in.
     expect(span.attributes['gen_ai.input.messages']).toBeUndefined();
