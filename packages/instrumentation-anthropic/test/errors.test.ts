@@ -1,7 +1,8 @@
 import { messageBody, sseMessage, sseText } from '@genai-otel/test-utils';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  API_KEY,
   BASE_PARAMS,
   client,
   createHarness,
@@ -10,6 +11,7 @@ import {
   loadSdk,
   SDKS,
   sleep,
+  spanStrings,
 } from './helpers.js';
 
 let h: Harness;
@@ -21,6 +23,12 @@ afterAll(async () => {
   h.inst.disable();
   await h.server.close();
   await h.t.shutdown();
+});
+// Whatever a test did, no span may carry the API key.
+afterEach(() => {
+  for (const span of h.t.spans()) {
+    for (const text of spanStrings(span)) expect(text).not.toContain(API_KEY);
+  }
 });
 beforeEach(() => {
   h.t.reset();

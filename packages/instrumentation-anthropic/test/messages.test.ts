@@ -1,6 +1,6 @@
 import { messageBody, sseMessage, sseText } from '@genai-otel/test-utils';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   API_KEY,
   BASE_PARAMS,
@@ -22,6 +22,12 @@ afterAll(async () => {
   h.inst.disable();
   await h.server.close();
   await h.t.shutdown();
+});
+// Whatever a test did, no span may carry the API key.
+afterEach(() => {
+  for (const span of h.t.spans()) {
+    for (const text of spanStrings(span)) expect(text).not.toContain(API_KEY);
+  }
 });
 beforeEach(() => {
   h.t.reset();
@@ -405,6 +411,31 @@ describe.each(SDKS)('@anthropic-ai/sdk $version (messages.create)', (sdk) => {
       'gen_ai.response.finish_reasons': ['stop'],
     });
   });
+
+  it.runIf(sdk.completions)(
+    'legacy streamed completion: text accumulated, stop reason mapped',
+    async () => {
+      h.inst.setConfig({ captureContent: true });
+      const c = client(Anthropic, h.server);
+      let text = '';
+      const stream = await c.completions.create({
+        model: 'claude-2.1',
+        max_tokens_to_sample: 50,
+        prompt: '\n\nHuman: hi\n\nAssistant:',
+        stream: true,
+      });
+      for await (const ev of stream) text += ev.completion;
+      expect(text).toBe('Hello there');
+      const [span] = h.t.spans();
+      expect(span.name).toBe('text_completion claude-2.1');
+      expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+      expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['stop']);
+      expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThanOrEqual(0);
+      expect(JSON.parse(span.attributes['gen_ai.output.messages'])[0].parts).toEqual([
+        { type: 'text', content: 'Hello there' },
+      ]);
+    },
+  );
 
   it('messages.parse() is one chat span and returns the parsed message', async () => {
     const c = client(Anthropic, h.server);

@@ -4,8 +4,17 @@
  */
 import { sseText } from '@genai-otel/test-utils';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BASE_PARAMS, client, createHarness, type Harness, loadSdk, SDKS } from './helpers.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  API_KEY,
+  BASE_PARAMS,
+  client,
+  createHarness,
+  type Harness,
+  loadSdk,
+  SDKS,
+  spanStrings,
+} from './helpers.js';
 
 let h: Harness;
 
@@ -16,6 +25,12 @@ afterAll(async () => {
   h.inst.disable();
   await h.server.close();
   await h.t.shutdown();
+});
+// Whatever a test did, no span may carry the API key.
+afterEach(() => {
+  for (const span of h.t.spans()) {
+    for (const text of spanStrings(span)) expect(text).not.toContain(API_KEY);
+  }
 });
 beforeEach(() => {
   h.t.reset();
