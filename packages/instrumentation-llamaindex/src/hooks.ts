@@ -185,6 +185,7 @@ export class LlamaIndexHooks {
         if (isClass(v)) classes.add(v);
       }
       for (const C of classes) safely('llamaindex patch class', () => this.patchClass(C, bases));
+      this.patchSettings(read(m, 'Settings'));
     });
   }
 
@@ -257,6 +258,29 @@ export class LlamaIndexHooks {
         }
       }
     });
+  }
+
+  /**
+   * `Settings.llm` / `Settings.embedModel`: models assigned there are discovered on
+   * assignment (and the current ones now), so code paths we do not wrap (workflow agents,
+   * direct `Settings.llm.chat()` calls) still produce LLM and embedding spans.
+   */
+  private patchSettings(settings: unknown): void {
+    if (!settings || typeof settings !== 'object') return;
+    for (const key of ['llm', 'embedModel']) {
+      this.patcher.observeSetter(settings, key, (value) => this.discover(value));
+      // The getters throw while nothing is set; `read` swallows that.
+      this.discover(read(settings, key));
+    }
+    for (const key of ['withLLM', 'withEmbedModel']) {
+      this.patcher.wrap(settings, key, (original) => {
+        const hooks = this;
+        return function (this: unknown, ...args: unknown[]) {
+          if (hooks.active) hooks.discover(args[0]);
+          return original.apply(this, args);
+        };
+      });
+    }
   }
 
   private patchEmbeddingProto(proto: object): void {

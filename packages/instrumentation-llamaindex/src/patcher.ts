@@ -9,6 +9,8 @@ interface PatchRecord {
   /** The property descriptor that was in place before we patched (undefined: it was inherited). */
   descriptor: PropertyDescriptor | undefined;
   wrapper: AnyFn;
+  /** The wrapper is the `set` of an accessor (see `observeSetter`). */
+  accessor?: boolean;
 }
 
 /** Instances (not prototypes) we patched are tracked weakly, with a cap. */
@@ -82,6 +84,50 @@ export class Patcher {
     }
   }
 
+  /**
+   * Observes assignments to an accessor property (`Settings.llm = ...`): `onSet` runs before
+   * the original setter, which still does the work. The accessor is replaced on the object
+   * that owns it (the object itself or a prototype) and restored by {@link restoreAll}.
+   */
+  observeSetter(
+    target: object | null | undefined,
+    key: PropertyKey,
+    onSet: (value: unknown) => void,
+  ): boolean {
+    try {
+      let owner: object | null = target ?? null;
+      let desc: PropertyDescriptor | undefined;
+      for (let i = 0; owner && i < 8; i++) {
+        desc = Object.getOwnPropertyDescriptor(owner, key);
+        if (desc) break;
+        owner = Object.getPrototypeOf(owner);
+      }
+      if (!owner || !desc || typeof desc.set !== 'function' || !desc.configurable) return false;
+      if (isWrapped(desc.set)) return false;
+      const originalSet = desc.set;
+      const setter = function (this: unknown, value: unknown) {
+        try {
+          onSet(value);
+        } catch (err) {
+          logSwallowed('llamaindex setter', err);
+        }
+        return originalSet.call(this, value);
+      };
+      Object.defineProperty(setter, ORIGINAL, { value: originalSet });
+      Object.defineProperty(owner, key, { ...desc, set: setter });
+      let map = this.prototypes.get(owner);
+      if (!map) {
+        map = new Map();
+        this.prototypes.set(owner, map);
+      }
+      map.set(key, { descriptor: desc, wrapper: setter as AnyFn, accessor: true });
+      return true;
+    } catch (err) {
+      logSwallowed(`llamaindex observe ${String(key)}`, err);
+      return false;
+    }
+  }
+
   /** True when `target[key]` is currently one of our wrappers installed on `target` itself. */
   isPatched(target: object, key: PropertyKey): boolean {
     return (
@@ -117,7 +163,7 @@ function restore(target: object, map: Map<PropertyKey, PatchRecord>): void {
     try {
       const now = Object.getOwnPropertyDescriptor(target, key);
       // Someone replaced our wrapper after us: leave their function alone.
-      if (!now || now.value !== record.wrapper) continue;
+      if (!now || (record.accessor ? now.set : now.value) !== record.wrapper) continue;
       if (record.descriptor) Object.defineProperty(target, key, record.descriptor);
       else delete (target as Record<PropertyKey, unknown>)[key];
     } catch (err) {

@@ -64,6 +64,11 @@ describe.each(VERSIONS)('llamaindex $label lifecycle', ({ specifier }) => {
       expect((proto as any)[key], key).toBe(originals[i]);
     });
     expect(Object.getPrototypeOf(fakes.llm).chat).toBe(llmChat[ORIGINAL]);
+    // The Settings accessors are plain again too.
+    for (const settings of [li.Settings, Object.getPrototypeOf(li.Settings)]) {
+      const desc = Object.getOwnPropertyDescriptor(settings, 'llm');
+      if (desc?.set) expect(isOurs(desc.set)).toBe(false);
+    }
     await index.asQueryEngine().query({ query: 'silent' });
     await fakes.llm.chat({ messages: [{ role: 'user', content: 'silent' }] });
     expect(h.t.spans()).toHaveLength(0);
