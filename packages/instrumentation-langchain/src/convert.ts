@@ -3,7 +3,18 @@
  * anything (payloads are untyped at run time and may be hostile) and never throws on shape
  * surprises: callers still wrap them in `safely()` against throwing getters.
  */
+
 import {
+  ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
+  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
+  ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
   GEN_AI_PROVIDER,
   type InputMessage,
   type MessagePart,
@@ -13,6 +24,7 @@ import {
   type RetrievedDocument,
   type TokenUsage,
 } from '@genai-otel/core';
+import type { Attributes } from '@opentelemetry/api';
 
 type Obj = Record<string, unknown>;
 
@@ -122,6 +134,30 @@ export function requestDetails(
     choiceCount: num(ip?.n),
     stream: typeof stream === 'boolean' ? stream : undefined,
   };
+}
+
+/**
+ * Request parameters as span-start attributes (one object handed to the SDK at start, which is
+ * cheaper than one `setAttribute` per parameter and lets samplers see them).
+ */
+export function requestAttributes(r: RequestDetails, into: Attributes): Attributes {
+  if (r.temperature !== undefined) into[ATTR_GEN_AI_REQUEST_TEMPERATURE] = r.temperature;
+  if (r.topP !== undefined) into[ATTR_GEN_AI_REQUEST_TOP_P] = r.topP;
+  if (r.topK !== undefined) into[ATTR_GEN_AI_REQUEST_TOP_K] = r.topK;
+  if (r.maxTokens !== undefined) into[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = r.maxTokens;
+  if (r.stopSequences !== undefined && r.stopSequences.length > 0)
+    into[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = r.stopSequences
+      .slice(0, 32)
+      .map((x) => String(x).slice(0, 256));
+  if (r.frequencyPenalty !== undefined)
+    into[ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = r.frequencyPenalty;
+  if (r.presencePenalty !== undefined)
+    into[ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = r.presencePenalty;
+  if (r.seed !== undefined) into[ATTR_GEN_AI_REQUEST_SEED] = r.seed;
+  if (r.choiceCount !== undefined && r.choiceCount !== 1)
+    into[ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = r.choiceCount;
+  if (r.stream !== undefined) into[ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
+  return into;
 }
 
 /** The first generation's message (LangChain puts one run's result in `generations[0]`). */

@@ -13,6 +13,7 @@ import {
   inputMessages,
   outputMessages,
   providerName,
+  requestAttributes,
   requestDetails,
   responseDetails,
   runDisplayName,
@@ -114,15 +115,14 @@ export class GenAICallbackHandler {
             kind: 'AGENT',
             name,
             parentContext: parent,
+            attributes: { [ATTR_RUN_ID]: runId },
           });
           span.setAgent({ name });
         } else {
-          let attributes: Attributes | undefined;
+          const attributes: Attributes = { [ATTR_RUN_ID]: runId };
           if (parentRun === undefined && isGraph) {
-            attributes = {
-              [ATTR_GEN_AI_OPERATION_NAME]: 'invoke_workflow',
-              [ATTR_GEN_AI_WORKFLOW_NAME]: name,
-            };
+            attributes[ATTR_GEN_AI_OPERATION_NAME] = 'invoke_workflow';
+            attributes[ATTR_GEN_AI_WORKFLOW_NAME] = name;
           }
           span = this.host.telemetry.startSpan({
             kind: 'CHAIN',
@@ -222,8 +222,8 @@ export class GenAICallbackHandler {
           : `${operation} ${runDisplayName(llm, runName, '')}`.trim(),
         provider: providerName(md?.ls_provider),
         parentContext: parent,
+        attributes: requestAttributes(request, { [ATTR_RUN_ID]: runId }),
       });
-      span.setRequest(request);
       if (parentRun === undefined) setConversation(span, md);
       if (span.policy.enabled) {
         // One run per message group / prompt: LangChain hands us `[group]` / `[prompt]`.
@@ -285,7 +285,12 @@ export class GenAICallbackHandler {
         active instanceof DeferredContext && active.target === undefined ? active : undefined;
       const parent = parentRun?.context ?? deferred?.base ?? active;
       const name = runDisplayName(tool, runName, 'tool');
-      const span = this.host.telemetry.startSpan({ kind: 'TOOL', name, parentContext: parent });
+      const span = this.host.telemetry.startSpan({
+        kind: 'TOOL',
+        name,
+        parentContext: parent,
+        attributes: { [ATTR_RUN_ID]: runId },
+      });
       span.setTool({
         name,
         callId: typeof toolCallId === 'string' ? toolCallId : undefined,
@@ -344,6 +349,7 @@ export class GenAICallbackHandler {
         kind: 'RETRIEVER',
         name: runDisplayName(retriever, name, 'retriever'),
         parentContext: parent,
+        attributes: { [ATTR_RUN_ID]: runId },
       });
       if (span.policy.enabled && typeof query === 'string') span.setRetrieval({ query });
       if (parentRun === undefined) setConversation(span, isObj(metadata) ? metadata : undefined);
@@ -401,7 +407,6 @@ export class GenAICallbackHandler {
   // ----- internals -----
 
   private track(run: RunState, deferred: DeferredContext | undefined): void {
-    run.span?.setAttribute(ATTR_RUN_ID, run.id);
     this.registry.add(run);
     if (deferred !== undefined) {
       deferred.target = run.context;
