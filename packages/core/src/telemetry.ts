@@ -230,6 +230,7 @@ export class GenAISpan {
   private errorType: string | undefined;
   private ended = false;
   private recording = true;
+  private readonly spanRecording: boolean;
 
   constructor(
     private readonly telemetry: GenAITelemetry,
@@ -275,6 +276,7 @@ export class GenAISpan {
       ctx = opened.context;
     }
     this.context = ctx;
+    this.spanRecording = safely('isRecording', () => this.span.isRecording() !== false, true);
   }
 
   /**
@@ -614,6 +616,7 @@ export class GenAISpan {
         safely('time to first chunk metric', () => metrics.recordTimeToFirstChunk(ttfc, m));
       }
     }
+    if (!this.spanRecording) return; // metrics above still count sampled-out calls
     if (this.policy.onEvent) safely('content event', () => this.emitContentEvent());
     if (this.openInference)
       safely('openinference', () =>
@@ -670,7 +673,9 @@ export class GenAISpan {
   }
 
   private putContent(attribute: string, value: unknown): this {
-    if (this.ended || !this.policy.onSpan || value === undefined) return this;
+    // A sampled-out span drops attributes anyway: skip serialising content for it.
+    if (this.ended || !this.policy.onSpan || value === undefined || !this.spanRecording)
+      return this;
     const text = this.policy.render(attribute, value);
     if (text !== undefined) this.setAttribute(attribute, text);
     return this;

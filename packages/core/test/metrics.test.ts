@@ -141,3 +141,39 @@ describe('GenAI client metrics through a real MeterProvider', () => {
     for (const metric of m.values()) expect(metric.dataPoints).toHaveLength(0);
   });
 });
+
+describe('sampled-out spans', () => {
+  it('still record metrics once per call, and skip content work', async () => {
+    const { traceSdk } = await import('@genai-otel/test-utils');
+    let redactCalls = 0;
+    const h = harness(
+      {
+        captureContent: 'SPAN_AND_EVENT',
+        semconv: ['gen_ai', 'openinference'],
+        redact: (v) => {
+          redactCalls++;
+          return v;
+        },
+      },
+      { sampler: new (traceSdk().AlwaysOffSampler)() },
+    );
+    const fw = h.telemetry.startSpan({ kind: 'LLM', name: 'm', provider: 'anthropic' });
+    fw.with(() =>
+      h.telemetry
+        .startSpan({ kind: 'LLM', name: 'm', provider: 'anthropic' })
+        .setInputMessages([{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }])
+        .setUsage({ inputTokens: 11, outputTokens: 2 })
+        .end(),
+    );
+    fw.setUsage({ inputTokens: 11, outputTokens: 2 }).end();
+    expect(h.t.spans()).toHaveLength(0);
+    expect(redactCalls).toBe(0);
+    const m = await h.t.metricsByName();
+    const input = m
+      .get(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
+      .dataPoints.find((d: any) => d.attributes['gen_ai.token.type'] === 'input');
+    expect(input.value).toMatchObject({ sum: 11, count: 1 });
+    expect(m.get(METRIC_GEN_AI_CLIENT_OPERATION_DURATION).dataPoints[0].value.count).toBe(1);
+    await h.t.shutdown();
+  });
+});
