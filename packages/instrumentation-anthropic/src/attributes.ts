@@ -8,6 +8,8 @@
 export const ATTR_ANTHROPIC_STOP_REASON = 'anthropic.message.stop_reason';
 /** `request-id` response header: what Anthropic support asks for. */
 export const ATTR_ANTHROPIC_REQUEST_ID = 'anthropic.request.id';
+/** Beta features requested (`betas` of `beta.messages.*`). */
+export const ATTR_ANTHROPIC_BETA = 'anthropic.beta';
 /** Service tier requested / used. */
 export const ATTR_ANTHROPIC_REQUEST_SERVICE_TIER = 'anthropic.request.service_tier';
 export const ATTR_ANTHROPIC_RESPONSE_SERVICE_TIER = 'anthropic.response.service_tier';

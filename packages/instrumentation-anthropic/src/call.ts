@@ -22,6 +22,7 @@ import {
 import type { Context } from '@opentelemetry/api';
 import { type AttemptCounter, withAttemptCounter } from './attempts.js';
 import {
+  ATTR_ANTHROPIC_BETA,
   ATTR_ANTHROPIC_REQUEST_ID,
   ATTR_ANTHROPIC_REQUEST_SERVICE_TIER,
   ATTR_ANTHROPIC_STOP_REASON,
@@ -110,6 +111,10 @@ export class AnthropicCall {
     s.setAttribute(ATTR_GEN_AI_OUTPUT_TYPE, outputType(params));
     if (typeof params.service_tier === 'string')
       s.setAttribute(ATTR_ANTHROPIC_REQUEST_SERVICE_TIER, params.service_tier.slice(0, 64));
+    if (Array.isArray(params.betas)) {
+      const betas = params.betas.filter((b: unknown) => typeof b === 'string').slice(0, 16);
+      if (betas.length > 0) s.setAttribute(ATTR_ANTHROPIC_BETA, betas);
+    }
     const thinking = params.thinking;
     if (thinking && typeof thinking === 'object') {
       if (typeof thinking.type === 'string')

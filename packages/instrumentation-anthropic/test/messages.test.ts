@@ -334,6 +334,25 @@ describe.each(SDKS)('@anthropic-ai/sdk $version (messages.create)', (sdk) => {
     expect(chatSpans()[0].attributes['gen_ai.usage.output_tokens']).toBe(7);
   });
 
+  it('keeps toReadableStream() working', async () => {
+    const c = client(Anthropic, h.server);
+    h.server.enqueue(sseText({ text: ['a', 'b'] }));
+    const stream = await c.messages.create({ ...BASE_PARAMS, stream: true });
+    const reader = stream.toReadableStream().getReader();
+    let body = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      body += new TextDecoder().decode(r.value);
+    expect(
+      body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).type)
+        .at(-1),
+    ).toBe('message_stop');
+    expect(chatSpans()).toHaveLength(1);
+    expect(chatSpans()[0].attributes['gen_ai.usage.output_tokens']).toBe(7);
+  });
+
   it('ends the span (cancelled, not an error) when the consumer breaks out early', async () => {
     const c = client(Anthropic, h.server);
     h.server.enqueue(sseText({ text: ['a', 'b', 'c', 'd'] }));
@@ -393,6 +412,7 @@ describe.each(SDKS)('@anthropic-ai/sdk $version (messages.create)', (sdk) => {
     expect(h.t.spans().map((s: any) => s.name)).toEqual(['chat claude-test', 'chat claude-test']);
     expect(h.server.requests.map((r) => r.path)).toEqual(['/v1/messages', '/v1/messages']);
     expect(h.t.spans()[1].attributes['gen_ai.request.stream']).toBe(true);
+    expect(h.t.spans()[0].attributes['anthropic.beta']).toEqual(['some-beta-2026']);
   });
 
   it.runIf(sdk.completions)('legacy completions.create is a text_completion span', async () => {
