@@ -1,0 +1,413 @@
+// Renders the collected results as Markdown.
+import { fmt, median, spreadPct } from './stats.mjs';
+
+const HEAP_NOISE_BYTES = 1024 * 1024; // growth below this over the whole run counts as zero
+const ALTERNATIVES = ['openinference', 'traceloop'];
+
+function pairedRatio(cell, base) {
+  if (!cell?.rounds?.length || !base?.rounds?.length) return Number.NaN;
+  const byRound = new Map(base.rounds.map((r) => [r.round, r.usPerCall]));
+  return median(
+    cell.rounds.filter((r) => byRound.has(r.round)).map((r) => r.usPerCall / byRound.get(r.round)),
+  );
+}
+
+function cellStats(cell) {
+  const wall = cell?.rounds?.map((r) => r.usPerCall) ?? [];
+  return {
+    wall: median(wall),
+    cpu: median(cell?.rounds?.map((r) => r.cpuUsPerCall) ?? []),
+    spans: median(cell?.rounds?.map((r) => r.spansPerCall) ?? []),
+    spread: spreadPct(wall),
+    n: wall.length,
+  };
+}
+
+export function renderReport(results, families) {
+  const L = [];
+  const losses = [];
+  const wins = [];
+  const { machine: m, versions: v, config } = results;
+
+  L.push('# genai-otel benchmark results', '');
+  L.push(
+    `Generated ${results.finishedAt} by \`pnpm bench${config.quick ? ' --quick' : ''}\` in ${results.durationS.toFixed(0)} s ` +
+      `(${config.quick ? `QUICK mode: fewer rounds and iterations, heap over ${config.heapIters} invocations` : 'full mode'}). ` +
+      'How to run and read it: [README.md](./README.md). Raw numbers: `RESULTS.json` next to this file (not committed).',
+    '',
+  );
+
+  L.push('## Machine', '');
+  L.push('| | |', '| --- | --- |');
+  L.push(
+    `| CPU | ${m.cpuModel} |`,
+    `| Cores | ${m.cores} |`,
+    `| Memory | ${m.memoryGiB.toFixed(0)} GiB |`,
+  );
+  L.push(`| OS | ${m.os} |`, `| Node.js | ${m.node} (V8 ${m.v8}) |`);
+  L.push(
+    `| Load average (1/5/15 min) | start ${m.loadavg.map((x) => x.toFixed(2)).join(' / ')}, end ${(m.loadavgEnd ?? []).map((x) => x.toFixed(2)).join(' / ')} |`,
+    '',
+  );
+  if (m.loadavg[0] > m.cores * 0.75) {
+    L.push(
+      `> The machine was busy when this run started (load ${m.loadavg[0].toFixed(2)} on ${m.cores} cores): absolute times are noisy; ` +
+        'the ratios are paired per round and hold up better.',
+      '',
+    );
+  }
+
+  L.push('## Versions measured', '');
+  L.push('| Package | Version |', '| --- | --- |');
+  for (const [name, info] of Object.entries(v.ours)) {
+    L.push(
+      `| ${name} (ours) | ${info.version} @ ${info.commit ?? '?'}${info.built ? '' : ' (not built)'} |`,
+    );
+  }
+  for (const [name, info] of Object.entries(v.alternatives)) {
+    L.push(
+      `| ${name} | ${info.version ?? 'missing'} (uses @opentelemetry/instrumentation ${info.instrumentation ?? '?'}) |`,
+    );
+  }
+  for (const [name, ver] of Object.entries({ ...v.framework, ...v.otel }))
+    L.push(`| ${name} | ${ver ?? 'missing'} |`);
+  L.push(
+    '',
+    `Repository HEAD ${v.head ?? '?'}${v.dirtyPackages ? ' (with uncommitted changes under packages/)' : ''}.`,
+    '',
+  );
+
+  const sections = [];
+
+  // 1. Overhead
+  if (Object.keys(results.overhead).length) {
+    const S = [];
+    S.push('## 1. Per-call overhead', '');
+    S.push(
+      `Median over ${config.rounds} rounds; each row of a workload runs in its own fresh \`node\` process per round, ` +
+        'rows rotated and reversed from round to round. Every row registers the same tracer provider, ' +
+        "`BatchSpanProcessor` (SDK defaults) and a no-op exporter. A call is timed until LangChain's " +
+        'background callbacks have settled and the processor has flushed. "vs" columns are medians of per-round ' +
+        'ratios; "added" is the row\'s median minus the uninstrumented median; "spread" is (max - min) / median of the rounds.',
+      '',
+    );
+    for (const [fam, workloads] of Object.entries(results.overhead)) {
+      const family = families[fam];
+      S.push(`### ${family.title}`, '');
+      for (const [wl, rows] of Object.entries(workloads)) {
+        const def = family.workloads[wl];
+        S.push(`#### ${family.title}: ${def.title}`, '');
+        const base = rows[family.baseline];
+        const floor = family.floor ? rows[family.floor] : undefined;
+        const baseStats = cellStats(base);
+        const floorStats = cellStats(floor);
+        const hdr = ['Row', 'µs/call', 'CPU µs/call', 'spans/call', 'vs uninstrumented'];
+        if (floor) hdr.push('vs no-op floor', 'added µs', "added vs floor's added");
+        else hdr.push('added µs');
+        hdr.push('spread');
+        S.push(
+          `| ${hdr.join(' | ')} |`,
+          `| ${hdr.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`,
+        );
+        for (const row of family.rowOrder) {
+          const cell = rows[row];
+          if (!cell) continue;
+          const title = family.rows[row].title;
+          if (cell.error && !cell.rounds?.length) {
+            S.push(
+              `| ${title} | not measured: ${cell.error.replace(/\|/g, '/').slice(0, 160)} |${' |'.repeat(hdr.length - 2)}`,
+            );
+            continue;
+          }
+          const s = cellStats(cell);
+          const cols = [
+            title,
+            fmt.us(s.wall),
+            fmt.us(s.cpu),
+            Number.isFinite(s.spans) ? s.spans.toFixed(1) : 'n/a',
+          ];
+          cols.push(row === family.baseline ? '1.00x' : fmt.ratio(pairedRatio(cell, base)));
+          if (floor) {
+            cols.push(row === family.floor ? '1.00x' : fmt.ratio(pairedRatio(cell, floor)));
+            cols.push(fmt.us(s.wall - baseStats.wall));
+            const floorAdded = floorStats.wall - baseStats.wall;
+            cols.push(
+              row === family.baseline ? '' : fmt.ratio((s.wall - baseStats.wall) / floorAdded),
+            );
+          } else {
+            cols.push(fmt.us(s.wall - baseStats.wall));
+          }
+          cols.push(fmt.pct(s.spread));
+          S.push(`| ${cols.join(' | ')} |`);
+        }
+        S.push('');
+        // Verdicts
+        const ours = rows.ours;
+        if (ours?.rounds?.length) {
+          const o = cellStats(ours);
+          const label = `${family.title} "${def.title}"`;
+          if (floor) {
+            for (const alt of ALTERNATIVES) {
+              const a = rows[alt];
+              if (!a?.rounds?.length) continue;
+              const as = cellStats(a);
+              const title = family.rows[alt].title.split(' (')[0];
+              const r = pairedRatio(ours, a);
+              if (o.wall < as.wall)
+                wins.push(
+                  `${label}: ours ${fmt.us(o.wall)} µs/call vs ${title} ${fmt.us(as.wall)} (${fmt.ratio(r)} of it).`,
+                );
+              else
+                losses.push(
+                  `${label}: ours (${fmt.us(o.wall)} µs/call) is NOT below ${title} (${fmt.us(as.wall)} µs/call).`,
+                );
+            }
+            const rf = pairedRatio(ours, floor);
+            if (rf <= 1.5)
+              wins.push(
+                `${label}: ours is ${fmt.ratio(rf)} the no-op callback floor (target <= 1.5x).`,
+              );
+            else
+              losses.push(
+                `${label}: ours is ${fmt.ratio(rf)} the no-op callback floor (target <= 1.5x): ${fmt.us(o.wall)} vs ${fmt.us(floorStats.wall)} µs/call.`,
+              );
+          } else {
+            const rb = pairedRatio(ours, base);
+            wins.push(
+              `${label}: ours adds ${fmt.us(o.wall - baseStats.wall)} µs/call (${fmt.ratio(rb)} uninstrumented).`,
+            );
+          }
+        } else if (ours?.error) {
+          losses.push(
+            `${family.title} "${def.title}": our row could not be measured (${ours.error.slice(0, 200)}).`,
+          );
+        }
+      }
+    }
+    sections.push(S);
+  }
+
+  // 2. Heap
+  if (Object.keys(results.heap).length) {
+    const S = [];
+    S.push('## 2. Heap growth', '');
+    S.push(
+      `Each row and workload in a fresh \`node --expose-gc\` process: ${config.heapWarmup} warm-up invocations, forced GC, ` +
+        `heap used as baseline, then ${config.heapIters} invocations (callbacks settled, spans flushed, forced GC after each half). ` +
+        `Growth below ${fmt.bytes(HEAP_NOISE_BYTES)} over the whole run is reported as zero (noise: JIT, lazily built caches).`,
+      '',
+    );
+    for (const [fam, workloads] of Object.entries(results.heap)) {
+      const family = families[fam];
+      const wls = Object.keys(workloads);
+      S.push(`### ${family.title}`, '');
+      const hdr = ['Row', ...wls.map((w) => family.workloads[w].title)];
+      S.push(
+        `| ${hdr.join(' | ')} |`,
+        `| ${hdr.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`,
+      );
+      for (const row of family.rowOrder) {
+        const cols = [family.rows[row].title];
+        let any = false;
+        for (const wl of wls) {
+          const r = workloads[wl][row];
+          if (!r) {
+            cols.push('');
+            continue;
+          }
+          any = true;
+          if (r.error) {
+            cols.push(`error: ${r.error.replace(/\|/g, '/').slice(0, 80)}`);
+            continue;
+          }
+          const perCall = r.heapGrowth / r.iters;
+          cols.push(
+            `${fmt.bytes(r.heapGrowth)} (${perCall.toFixed(0)} B/call; 2nd half ${fmt.bytes(r.heapGrowthSecondHalf)})`,
+          );
+          if (row === 'ours') {
+            const label = `${family.title} "${family.workloads[wl].title}"`;
+            if (r.heapGrowth > HEAP_NOISE_BYTES && r.heapGrowthSecondHalf > HEAP_NOISE_BYTES / 2) {
+              losses.push(
+                `${label}: our heap grew ${fmt.bytes(r.heapGrowth)} over ${r.iters} invocations (${fmt.bytes(r.heapGrowthSecondHalf)} in the second half): not zero.`,
+              );
+            } else {
+              wins.push(
+                `${label}: heap growth ${fmt.bytes(r.heapGrowth)} over ${r.iters} invocations (zero within noise).`,
+              );
+            }
+          }
+        }
+        if (any) S.push(`| ${cols.join(' | ')} |`);
+      }
+      S.push('');
+    }
+    sections.push(S);
+  }
+
+  // 3. Start-up
+  if (results.startup) {
+    const S = [];
+    const st = results.startup;
+    S.push('## 3. Start-up', '');
+    S.push(
+      `Wall time of \`node [flags] src/startup/app.mjs\` (a small ESM LangChain app: imports @langchain/core, runs one ` +
+        `prompt -> model -> parser chain, exits), median of ${config.startupRuns} runs per variant, variants alternated; ` +
+        'one untimed run each first. `OTEL_TRACES_EXPORTER=none`, `OTEL_METRICS_EXPORTER=none` for the register entry.',
+      '',
+    );
+    S.push(
+      '| Variant | median | vs no instrumentation | spread | failures |',
+      '| --- | ---: | ---: | ---: | --- |',
+    );
+    const none = st.none?.medianMs;
+    const titles = {
+      none: 'no instrumentation',
+      register: '`--import @genai-otel/node/register`',
+      unfiltered:
+        'unfiltered loader hook (`module.register(hook.mjs)`, no include list) + our LangChain instrumentation',
+    };
+    for (const [k, r] of Object.entries(st)) {
+      const ratio = r.medianMs / none;
+      S.push(
+        `| ${titles[k] ?? k} | ${fmt.ms(r.medianMs)} | ${fmt.ratio(ratio)} | ${fmt.pct(r.spreadPct)} | ${r.errors.length ? `${r.errors.length}: ${r.errors[0].replace(/\|/g, '/').slice(0, 200)}` : '0'} |`,
+      );
+    }
+    S.push('');
+    const reg = st.register;
+    if (reg && Number.isFinite(reg.medianMs)) {
+      const ratio = reg.medianMs / none;
+      if (ratio < 1.5)
+        wins.push(
+          `Start-up with the register entry: ${fmt.ms(reg.medianMs)} vs ${fmt.ms(none)} (${fmt.ratio(ratio)}, target < 1.5x).`,
+        );
+      else
+        losses.push(
+          `Start-up with the register entry: ${fmt.ms(reg.medianMs)} vs ${fmt.ms(none)} uninstrumented = ${fmt.ratio(ratio)} (target < 1.5x).`,
+        );
+    } else if (reg) {
+      losses.push(
+        `Start-up with the register entry could not be measured: ${reg.errors[0]?.slice(0, 200) ?? 'no successful run'}.`,
+      );
+    }
+    sections.push(S);
+  }
+
+  // 4. Install
+  if (results.install) {
+    const S = [];
+    const ins = results.install;
+    S.push('## 4. Install footprint', '');
+    S.push(
+      "What `npm install <package>` adds, in temporary directories outside the workspace (`--ignore-scripts`, npm's default " +
+        'peer-dependency installation). "Empty project": a project with nothing installed. "LangChain app": a project that already ' +
+        `has ${ins.existing.map((e) => `\`${e}\``).join(' and ')} (what every user of these packages has). Ours is packed with ` +
+        "`pnpm pack` and installed from the tarballs, with core's tarball through npm `overrides`. Bytes are file sizes under `node_modules`.",
+      '',
+    );
+    S.push(
+      '| Package | empty project: packages | bytes | LangChain app: packages added | bytes added |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const [, c] of Object.entries(ins.candidates)) {
+      if (c.error && !c.empty) {
+        S.push(`| ${c.title} | error: ${c.error.replace(/\|/g, '/').slice(0, 160)} | | | |`);
+        continue;
+      }
+      S.push(
+        `| ${c.title} | ${c.empty?.packages ?? 'n/a'} | ${fmt.bytes(c.empty?.bytes)} | ${c.existing?.packages ?? 'n/a'} | ${fmt.bytes(c.existing?.bytes)} |`,
+      );
+    }
+    S.push('');
+    for (const [, c] of Object.entries(ins.candidates)) {
+      if (!c.existing) continue;
+      S.push(`<details><summary>${c.title}: packages added to the LangChain app</summary>`, '');
+      S.push(c.existing.added.map((n) => `\`${n}\``).join(', ') || '(none)', '', '</details>', '');
+    }
+    const ours = ins.candidates.ours;
+    for (const scenario of ['empty', 'existing']) {
+      if (!ours?.[scenario]) continue;
+      const others = Object.entries(ins.candidates).filter(([k, c]) => k !== 'ours' && c[scenario]);
+      const name = scenario === 'empty' ? 'empty project' : 'existing LangChain app';
+      const biggerB = others
+        .filter(([, c]) => c[scenario].bytes <= ours[scenario].bytes)
+        .map(([, c]) => c.title);
+      const biggerP = others
+        .filter(([, c]) => c[scenario].packages < ours[scenario].packages)
+        .map(([, c]) => c.title);
+      if (!biggerB.length && !biggerP.length)
+        wins.push(
+          `Install (${name}): ours is the smallest (${ours[scenario].packages} packages, ${fmt.bytes(ours[scenario].bytes)}).`,
+        );
+      else
+        losses.push(
+          `Install (${name}): ours (${ours[scenario].packages} packages, ${fmt.bytes(ours[scenario].bytes)}) is not the smallest: ` +
+            `${[...new Set([...biggerB, ...biggerP])].join(', ')} ${biggerB.length ? 'is as small or smaller in bytes' : 'has fewer packages'}.`,
+        );
+    }
+    if (ours?.error && !ours.empty)
+      losses.push(`Install footprint of ours could not be measured: ${ours.error.slice(0, 200)}`);
+    sections.push(S);
+  }
+
+  // 5. Sampler
+  if (results.sampler) {
+    const S = [];
+    S.push('## 5. Sampler throughput', '');
+    if (results.sampler.missing) {
+      S.push(
+        '`packages/core/bench/sampler.mjs` is not in the repository yet: no sampler numbers in this run.',
+        '',
+      );
+    } else if (results.sampler.code !== 0) {
+      S.push(
+        `\`${results.sampler.script}\` failed (exit ${results.sampler.code}):`,
+        '',
+        '```',
+        results.sampler.stderr.trim(),
+        '```',
+        '',
+      );
+      losses.push('Sampler throughput: the sampler benchmark failed in this run.');
+    } else {
+      S.push(`Output of \`node ${results.sampler.script}\` (its own method and units):`, '');
+      const text = results.sampler.stdout.trim();
+      S.push(/^\s*[|#]/m.test(text) ? text : ['```', text, '```'].join('\n'), '');
+    }
+    sections.push(S);
+  }
+
+  L.push('## Summary against the targets', '');
+  L.push(
+    "Targets: our per-call overhead below every alternative's on every LangChain workload and within 1.5x of the no-op " +
+      'callback floor (per-call time ratio); zero heap growth; register start-up under 1.5x the uninstrumented app; smallest install.',
+    '',
+  );
+  if (losses.length) {
+    L.push(`**Targets missed (${losses.length}):**`, '');
+    for (const x of losses) L.push(`- ${x}`);
+    L.push('');
+  } else {
+    L.push('**All targets measured in this run were met.**', '');
+  }
+  if (wins.length) {
+    L.push(`Targets met (${wins.length}):`, '');
+    for (const x of wins) L.push(`- ${x}`);
+    L.push('');
+  }
+  for (const S of sections) L.push(...S);
+
+  L.push('## Notes on method', '');
+  L.push(
+    '- Frameworks and the alternatives come from the npm registry (exact versions above); our packages are the workspace builds (`dist/`).',
+    '- Every LangChain row is applied to the ESM `@langchain/core/callbacks/manager` module the workloads use: the alternatives through their ' +
+      '`manuallyInstrument`, the no-op floor by appending one handler (all `handle*` methods empty) to the inheritable handlers in ' +
+      '`CallbackManager._configureSync`, the hook every callback-based approach uses.',
+    '- Content capture: both alternatives record prompts and completions by default; ours does not (privacy by default). ' +
+      'The "ours, content capture on" row measures ours with prompts/completions recorded on spans for a like-for-like comparison.',
+    '- The fake chat model returns token usage and finish reasons like a provider does; the fake retriever returns four documents.',
+    '- The Anthropic rows call a fake Messages API on 127.0.0.1 served by the orchestrator process (so its CPU time is not charged to the measured process).',
+    '- "CPU µs/call" is the measured process\'s user+system CPU time per call (includes GC helper threads, so it can exceed wall time).',
+    '',
+  );
+  return `${L.join('\n')}\n`;
+}

@@ -1,0 +1,203 @@
+// `pnpm bench` entry: runs every measurement and writes RESULTS.md.
+//   --quick                 fewer rounds/iterations (about a third of the time)
+//   --only=a,b              any of overhead, heap, startup, install, sampler
+//   --families=a,b          any of langchain, llamaindex, anthropic
+//   --rounds=N              override rounds of the overhead measurement
+//   --out=FILE              report path (default RESULTS.md, RESULTS-quick.md with --quick)
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { machineInfo, versionsInfo } from './env-info.mjs';
+import { startFakeAnthropic } from './fake-anthropic-server.mjs';
+import { measureInstall } from './install.mjs';
+import { families } from './registry.mjs';
+import { renderReport } from './report.mjs';
+import { BENCH_DIR, run, runWorker } from './spawn.mjs';
+import { measureStartup } from './startup.mjs';
+import { orderForRound } from './stats.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+
+const quick = flag('quick');
+const only = new Set((opt('only') ?? 'overhead,heap,startup,install,sampler').split(','));
+const familyNames = (opt('families') ?? Object.keys(families).join(',')).split(',');
+const config = {
+  quick,
+  rounds: Number(opt('rounds') ?? (quick ? 3 : 5)),
+  itersScale: quick ? 0.5 : 1,
+  heapIters: Number(opt('heap-iters') ?? (quick ? 5000 : 20000)),
+  heapWarmup: quick ? 500 : 1000,
+  startupRuns: quick ? 5 : 10,
+};
+const out = resolve(BENCH_DIR, opt('out') ?? (quick ? 'RESULTS-quick.md' : 'RESULTS.md'));
+const REPO = resolve(BENCH_DIR, '..');
+
+const started = performance.now();
+const log = (msg) =>
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+
+const results = {
+  config,
+  startedAt: new Date().toISOString(),
+  machine: machineInfo(),
+  versions: versionsInfo(),
+  overhead: {},
+  heap: {},
+};
+
+let anthropic;
+if (
+  familyNames.some((f) => families[f]?.needsAnthropicServer) &&
+  (only.has('overhead') || only.has('heap'))
+) {
+  anthropic = await startFakeAnthropic();
+}
+
+// 1. Per-call overhead: every row of a workload in the same run, one fresh child process per
+// row per round, row order rotated and reversed from round to round; medians over rounds.
+if (only.has('overhead')) {
+  const broken = new Map();
+  for (let round = 0; round < config.rounds; round++) {
+    for (const fam of familyNames) {
+      const family = families[fam];
+      for (const [wl, def] of Object.entries(family.workloads)) {
+        for (const row of orderForRound(family.rowOrder, round)) {
+          const key = `${fam}/${wl}/${row}`;
+          results.overhead[fam] ??= {};
+          results.overhead[fam][wl] ??= {};
+          results.overhead[fam][wl][row] ??= { rounds: [] };
+          const cell = results.overhead[fam][wl][row];
+          if (broken.has(`${fam}/${row}`)) {
+            cell.error = broken.get(`${fam}/${row}`);
+            continue;
+          }
+          const res = await runWorker({
+            family: fam,
+            row,
+            workload: wl,
+            mode: 'time',
+            iters: Math.max(200, Math.round(def.iters * config.itersScale)),
+            warmup: Math.round(def.warmup * config.itersScale),
+            anthropicUrl: anthropic?.url,
+          });
+          if (res.error) {
+            log(`  ${key}: ${res.error}`);
+            cell.error = res.error;
+            broken.set(`${fam}/${row}`, res.error);
+            continue;
+          }
+          cell.rounds.push({
+            round,
+            usPerCall: res.usPerCall,
+            cpuUsPerCall: res.cpuUsPerCall,
+            spansPerCall: res.spansPerCall,
+          });
+          cell.sample = res.sample;
+        }
+      }
+      log(`overhead round ${round + 1}/${config.rounds}: ${fam} done`);
+    }
+  }
+}
+
+// 2. Heap growth: a fresh child per row and workload; two at a time (heap numbers do not
+// depend on timing, so this runs after the timed phase).
+if (only.has('heap')) {
+  const jobs = [];
+  for (const fam of familyNames) {
+    const family = families[fam];
+    for (const wl of Object.keys(family.workloads)) {
+      for (const row of family.rowOrder) {
+        if (results.overhead[fam]?.[wl]?.[row]?.error) continue;
+        jobs.push({
+          family: fam,
+          row,
+          workload: wl,
+          mode: 'heap',
+          iters: config.heapIters,
+          warmup: config.heapWarmup,
+        });
+      }
+    }
+  }
+  let next = 0;
+  const workerLoop = async () => {
+    while (next < jobs.length) {
+      const spec = jobs[next++];
+      const res = await runWorker({ ...spec, anthropicUrl: anthropic?.url });
+      results.heap[spec.family] ??= {};
+      results.heap[spec.family][spec.workload] ??= {};
+      results.heap[spec.family][spec.workload][spec.row] = res;
+      log(
+        `heap ${spec.family}/${spec.workload}/${spec.row}: ${res.error ?? `${res.heapGrowth} B`}`,
+      );
+    }
+  };
+  await Promise.all([workerLoop(), workerLoop()]);
+}
+
+await anthropic?.close();
+
+// 3. Start-up.
+if (only.has('startup')) {
+  log('start-up');
+  results.startup = await measureStartup({ runs: config.startupRuns, log });
+}
+
+// 4. Install footprint.
+if (only.has('install')) {
+  log('install footprint');
+  results.install = await measureInstall({
+    candidates: {
+      ours: { title: '@genai-otel/instrumentation-langchain (packed)', spec: 'OURS' },
+      openinference: {
+        title: '@arizeai/openinference-instrumentation-langchain',
+        spec: `@arizeai/openinference-instrumentation-langchain@${results.versions.alternatives['@arizeai/openinference-instrumentation-langchain'].version}`,
+      },
+      traceloop: {
+        title: '@traceloop/instrumentation-langchain',
+        spec: `@traceloop/instrumentation-langchain@${results.versions.alternatives['@traceloop/instrumentation-langchain'].version}`,
+      },
+    },
+    existing: [
+      `@langchain/core@${results.versions.framework['@langchain/core']}`,
+      `@opentelemetry/api@${results.versions.otel['@opentelemetry/api']}`,
+    ],
+    log,
+  });
+}
+
+// 5. Sampler throughput (the sampler's own benchmark script, when present).
+if (only.has('sampler')) {
+  const script = join(REPO, 'packages/core/bench/sampler.mjs');
+  if (existsSync(script)) {
+    log('sampler');
+    const res = await run(
+      process.execPath,
+      ['--expose-gc', script, ...(quick ? ['--quick'] : [])],
+      {
+        cwd: join(REPO, 'packages/core'),
+        timeoutMs: 600_000,
+      },
+    );
+    results.sampler = {
+      script: 'packages/core/bench/sampler.mjs',
+      code: res.code,
+      stdout: res.stdout,
+      stderr: res.stderr.slice(-2000),
+    };
+  } else {
+    results.sampler = { missing: true };
+  }
+}
+
+results.finishedAt = new Date().toISOString();
+results.durationS = (performance.now() - started) / 1000;
+results.machine.loadavgEnd = machineInfo().loadavg;
+
+await writeFile(out, renderReport(results, families));
+await writeFile(out.replace(/\.md$/, '.json'), `${JSON.stringify(results, null, 2)}\n`);
+log(`wrote ${out} in ${results.durationS.toFixed(0)} s`);

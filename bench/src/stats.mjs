@@ -1,0 +1,35 @@
+export function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** Max-min spread relative to the median, in percent. */
+export function spreadPct(values) {
+  const v = values.filter((x) => Number.isFinite(x));
+  if (v.length < 2) return Number.NaN;
+  return ((Math.max(...v) - Math.min(...v)) / median(v)) * 100;
+}
+
+/** Rotate and alternate the direction of a row order so that no row always runs first or last. */
+export function orderForRound(rows, round) {
+  const k = rows.length;
+  const rotated = rows.map((_, i) => rows[(i + round) % k]);
+  return round % 2 ? rotated.reverse() : rotated;
+}
+
+export const fmt = {
+  us: (x) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a'),
+  ratio: (x) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : 'n/a'),
+  pct: (x) => (Number.isFinite(x) ? `${x.toFixed(0)}%` : 'n/a'),
+  bytes: (x) => {
+    if (!Number.isFinite(x)) return 'n/a';
+    const a = Math.abs(x);
+    const sign = x < 0 ? '-' : '';
+    if (a >= 1024 * 1024) return `${sign}${(a / 1024 / 1024).toFixed(2)} MiB`;
+    if (a >= 1024) return `${sign}${(a / 1024).toFixed(1)} KiB`;
+    return `${sign}${a} B`;
+  },
+  ms: (x) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a'),
+};
