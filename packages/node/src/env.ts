@@ -105,3 +105,34 @@ export function parseKeyValueList(raw: string | undefined): Record<string, strin
   }
   return out;
 }
+
+const INSTRUMENTATION_NAMES = ['anthropic', 'langchain', 'llamaindex'] as const;
+
+/**
+ * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (the names
+ * `anthropic`, `langchain`, `llamaindex`), as a selection; undefined when neither is set.
+ */
+export function instrumentationSelectionFromEnv():
+  | Partial<Record<(typeof INSTRUMENTATION_NAMES)[number], boolean>>
+  | undefined {
+  const enabled = envList('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const disabled = envList('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+  if (!enabled && !disabled) return undefined;
+  const selection: Partial<Record<(typeof INSTRUMENTATION_NAMES)[number], boolean>> = {};
+  for (const name of INSTRUMENTATION_NAMES) {
+    // Listed as enabled: on when its framework is installed (auto); not listed: off.
+    if (enabled && !enabled.includes(name)) selection[name] = false;
+    if (disabled?.includes(name)) selection[name] = false;
+  }
+  return selection;
+}
+
+/** `GENAI_OTEL_BAGGAGE_KEYS`: baggage keys copied onto spans (comma separated). */
+export function baggageKeysFromEnv(): string[] | undefined {
+  const raw = env('GENAI_OTEL_BAGGAGE_KEYS');
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

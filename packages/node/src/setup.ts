@@ -1,5 +1,13 @@
 import { GenAIContextSpanProcessor, logSwallowed } from '@genai-otel/core';
-import { context, diag, metrics, propagation, trace } from '@opentelemetry/api';
+import {
+  context,
+  DiagConsoleLogger,
+  DiagLogLevel,
+  diag,
+  metrics,
+  propagation,
+  trace,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -9,7 +17,14 @@ import {
 import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { envBool, metricExportersFromEnv, traceExportersFromEnv } from './env.js';
+import {
+  baggageKeysFromEnv,
+  env,
+  envBool,
+  instrumentationSelectionFromEnv,
+  metricExportersFromEnv,
+  traceExportersFromEnv,
+} from './env.js';
 import { esmHookRegistered, registerEsmHook } from './esm-hook.js';
 import { BoundedExportSpanProcessor } from './export-processor.js';
 import { createMetricReader, createTraceDestination, type TraceDestination } from './exporters.js';
@@ -134,6 +149,8 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
 
 function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
   const registerGlobal = options.registerGlobal ?? true;
+  installDiagLogger();
+  const baggageKeys = options.baggageKeys ?? baggageKeysFromEnv();
   const resource = buildResource(options);
 
   // --- traces
@@ -152,7 +169,7 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
   const exportStage = buildTraceExportStage(destinations, options);
   const spanProcessors: SpanProcessorLike[] = [
     new GenAIContextSpanProcessor(
-      options.baggageKeys ? { baggageKeys: options.baggageKeys } : {},
+      baggageKeys ? { baggageKeys } : {},
     ) as unknown as SpanProcessorLike,
     ...(options.spanProcessors ?? []),
     exportStage.processor,
@@ -173,11 +190,8 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
         prometheus: options.prometheus,
         intervalMillis: options.metricExportIntervalMillis,
       });
-      if (reader) {
-        // The Prometheus endpoint must not keep a finished script alive.
-        (reader as { _server?: { unref?: () => void } })._server?.unref?.();
-        readers.push(reader);
-      }
+      // (The Prometheus exporter's server is unref'd: it never keeps a finished script alive.)
+      if (reader) readers.push(reader);
     } catch (err) {
       diag.error(`genai-otel: metric exporter not created: ${(err as Error).message}`);
     }
@@ -202,7 +216,7 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
 
   // --- instrumentations
   const { instrumentations: genai } = createGenAIInstrumentations({
-    selection: options.instrumentations,
+    selection: options.instrumentations ?? instrumentationSelectionFromEnv(),
     captureContent: options.captureContent,
     semconv: options.semconv,
   });
@@ -256,6 +270,23 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     );
   }
   return handle;
+}
+
+const LOG_LEVELS: Record<string, DiagLogLevel> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
+};
+
+/** `OTEL_LOG_LEVEL` turns on OpenTelemetry's own diagnostics (to the console), as the SDK does. */
+function installDiagLogger(): void {
+  const level = LOG_LEVELS[env('OTEL_LOG_LEVEL')?.toLowerCase() ?? ''];
+  if (level === undefined || level === DiagLogLevel.NONE) return;
+  diag.setLogger(new DiagConsoleLogger(), { logLevel: level, suppressOverrideMessage: true });
 }
 
 /** `genai_otel.export.spans` (exported / dropped, per destination) as observable counters. */

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { instrumentationSelectionFromEnv } from '../src/env.js';
 import { esmIncludeFor, isPackageInstalled, setupTelemetry } from '../src/index.js';
 import { createGenAIInstrumentations } from '../src/instrumentations.js';
 import type { TelemetryHandle } from '../src/types.js';
@@ -7,6 +8,7 @@ let handle: TelemetryHandle | undefined;
 afterEach(async () => {
   await handle?.shutdown();
   handle = undefined;
+  vi.unstubAllEnvs();
 });
 
 describe('instrumentation selection', () => {
@@ -64,5 +66,15 @@ describe('instrumentation selection', () => {
       '@genai-otel/instrumentation-anthropic',
     ]);
     expect(setupTelemetry({})).toBe(handle);
+  });
+
+  it('reads OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS', () => {
+    vi.stubEnv('OTEL_NODE_ENABLED_INSTRUMENTATIONS', 'anthropic,langchain');
+    vi.stubEnv('OTEL_NODE_DISABLED_INSTRUMENTATIONS', 'langchain');
+    expect(instrumentationSelectionFromEnv()).toEqual({ langchain: false, llamaindex: false });
+    handle = setupTelemetry({ traceExporters: ['none'], esmHook: false });
+    expect(handle.instrumentations.map((i) => i.instrumentationName)).toEqual([
+      '@genai-otel/instrumentation-anthropic',
+    ]);
   });
 });

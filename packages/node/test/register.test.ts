@@ -37,7 +37,7 @@ describe.each([
       env: { OTEL_SERVICE_NAME: 'fixture' },
     });
     expect(r.stdout).toContain('answer: Paris.');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(treeLines(r.stderr)).toEqual([
       'handle_request (T)',
       '└─ chat claude-test (T) in 10 / out 5 tokens',
@@ -57,7 +57,7 @@ describe.each([
         OTEL_BSP_SCHEDULE_DELAY: '60000',
       },
     });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('handle_request');
     const spans = await receiver.waitForSpans(2);
     const chat = spans.find((s) => s.name === 'chat claude-test')!;
@@ -76,7 +76,7 @@ describe.each([
       cwd: fixtures,
       env: { OTEL_SDK_DISABLED: 'true' },
     });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('answer: Paris.');
     expect(treeLines(r.stderr)).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { withGenAIContext } from '@genai-otel/core';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setupTelemetry } from '../src/index.js';
 import { TreeSpanExporter } from '../src/tree-exporter.js';
 import type { TelemetryHandle } from '../src/types.js';
@@ -10,6 +10,7 @@ let handle: TelemetryHandle | undefined;
 afterEach(async () => {
   await handle?.shutdown();
   handle = undefined;
+  vi.unstubAllEnvs();
 });
 
 function setup(stream = captureStream(), extra: Parameters<typeof setupTelemetry>[0] = {}) {
@@ -127,5 +128,22 @@ describe('console tree exporter', () => {
     });
     expect(stream.text()).toMatch(/request \(.+\) user_id=u-42 request_id=r-1 session.id=s-9/);
     expect(stream.text()).not.toContain('secret');
+  });
+
+  it('takes the baggage allowlist from GENAI_OTEL_BAGGAGE_KEYS', () => {
+    vi.stubEnv('GENAI_OTEL_BAGGAGE_KEYS', 'tenant, user.id');
+    const stream = captureStream();
+    const { tracer } = setup(stream, {
+      console: { stream, attributes: ['tenant', 'user.id', 'x'] },
+    });
+    const bag = propagation.createBaggage({
+      tenant: { value: 'acme' },
+      'user.id': { value: 'u' },
+      x: { value: 'y' },
+    });
+    context.with(propagation.setBaggage(context.active(), bag), () => {
+      tracer.startActiveSpan('req', (s) => s.end());
+    });
+    expect(stream.text()).toMatch(/^req \(.+\) tenant=acme user\.id=u\n/);
   });
 });
