@@ -472,10 +472,15 @@ export class LlamaIndexHooks {
     span: GenAISpan,
     ctx: Context,
     value: unknown,
-    onChunk?: (chunk: unknown) => void,
-    onStreamEnd?: () => void,
+    options: {
+      /** The caller returns our replacement (needed for a `ReadableStream`). */
+      replaceable: boolean;
+      onChunk?: (chunk: unknown) => void;
+      onStreamEnd?: () => void;
+    },
   ): unknown {
-    if (!isAsyncIterable(value) && !isReadableStream(value)) return undefined;
+    const { onChunk, onStreamEnd } = options;
+    if (isReadableStream(value) ? !options.replaceable : !isAsyncIterable(value)) return undefined;
     let chunks = 0;
     return traceStream(value, {
       context: ctx,
@@ -529,14 +534,19 @@ export class LlamaIndexHooks {
         original,
         args,
         (value) => {
-          if (stream && hooks.endWithStream(span, ctx, value) !== undefined) return;
+          if (stream) {
+            const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
+            if (traced !== undefined) return traced;
+          }
           span.setOutput(responseText(value));
           span.end();
+          return undefined;
         },
         (error) => {
           span.recordError(error);
           span.end();
         },
+        true,
       );
     };
   }
@@ -642,14 +652,19 @@ export class LlamaIndexHooks {
         original,
         args,
         (value) => {
-          if (stream && hooks.endWithStream(span, ctx, value) !== undefined) return;
+          if (stream) {
+            const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
+            if (traced !== undefined) return traced;
+          }
           span.setOutput(responseText(value));
           span.end();
+          return undefined;
         },
         (error) => {
           span.recordError(error);
           span.end();
         },
+        true,
       );
     };
   }
@@ -675,7 +690,7 @@ export class LlamaIndexHooks {
         original,
         args,
         (value) => {
-          const traced = hooks.endWithStream(span, ctx, value);
+          const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
           if (traced !== undefined) return traced;
           span.setOutput(responseText(value));
           span.end();
@@ -712,7 +727,7 @@ export class LlamaIndexHooks {
         original,
         args,
         (value) => {
-          const traced = hooks.endWithStream(span, ctx, value);
+          const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
           if (traced !== undefined) return traced;
           span.setOutput(responseText(value));
           span.end();
@@ -815,18 +830,16 @@ export class LlamaIndexHooks {
         original,
         args,
         (value) => {
-          if (isAsyncIterable(value)) {
+          if (isAsyncIterable(value) && !isReadableStream(value)) {
             const acc = new StreamAccumulator(operation);
-            hooks.endWithStream(
-              span,
-              ctx,
-              value,
-              (chunk) => {
+            hooks.endWithStream(span, ctx, value, {
+              replaceable: false,
+              onChunk: (chunk) => {
                 span.markFirstChunk();
                 acc.add(chunk);
               },
-              () => acc.finish(span),
-            );
+              onStreamEnd: () => acc.finish(span),
+            });
             return;
           }
           recordLLMResponse(span, value, operation);
