@@ -2,7 +2,7 @@
  * SDKs that trace themselves (0.137+, 1.x): exactly one chat span per call, ours, carrying the
  * HTTP facts the SDK records, without the user changing client options.
  */
-import { sseText } from '@genai-otel/test-utils';
+import { messageBody, sseText } from '@genai-otel/test-utils';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,7 @@ import {
   createHarness,
   type Harness,
   loadSdk,
+  require,
   SDKS,
   spanStrings,
 } from './helpers.js';
@@ -111,6 +112,54 @@ describe.each(SDKS.filter((s) => s.native))('@anthropic-ai/sdk $version native t
     await c.messages.countTokens({ model: 'claude-test', messages: BASE_PARAMS.messages });
     expect(h.t.spans().map((s: any) => s.name)).toEqual(['anthropic.messages.count_tokens']);
   });
+
+  it.runIf(sdk.version === '1.12.0')(
+    'beta tool runner: one chat span per model call, under the SDK runner span, next to its tool span',
+    async () => {
+      const { betaTool } = require(`${sdk.alias}/helpers/beta/json-schema`);
+      const c = client(Anthropic, h.server);
+      h.server.enqueue(
+        {
+          kind: 'json',
+          body: messageBody({
+            stop_reason: 'tool_use',
+            content: [
+              { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+            ],
+          }),
+        },
+        {
+          kind: 'json',
+          body: messageBody({ content: [{ type: 'text', text: 'Sunny in Paris' }] }),
+        },
+      );
+      const final = await c.beta.messages.toolRunner({
+        ...BASE_PARAMS,
+        tools: [
+          betaTool({
+            name: 'get_weather',
+            description: 'Weather by city',
+            inputSchema: { type: 'object', properties: { city: { type: 'string' } } },
+            run: async () => 'Sunny',
+          }),
+        ],
+      });
+      expect(final.content[0].text).toBe('Sunny in Paris');
+      const spans = h.t.spans();
+      const chats = spans.filter((s: any) => s.name === 'chat claude-test');
+      expect(chats).toHaveLength(2);
+      expect(spans.some((s: any) => s.name === 'anthropic.messages.create')).toBe(false);
+      expect(chats.map((s: any) => s.attributes['gen_ai.response.finish_reasons'][0])).toEqual([
+        'tool_call',
+        'stop',
+      ]);
+      const runner = spans.find((s: any) => !(s.parentSpanContext?.spanId ?? s.parentSpanId));
+      for (const chat of chats)
+        expect(chat.parentSpanContext?.spanId ?? chat.parentSpanId).toBe(
+          runner.spanContext().spanId,
+        );
+    },
+  );
 
   it('nests under the active span', async () => {
     const c = client(Anthropic, h.server);
