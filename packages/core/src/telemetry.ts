@@ -50,6 +50,11 @@ export interface StartSpanOptions {
   startTime?: number | Date;
   spanKind?: SpanKind;
   attributes?: Attributes;
+  /**
+   * Request details known at start (same as {@link GenAISpan.setRequest}), recorded as start
+   * attributes so that samplers see them (model, server address/port...).
+   */
+  request?: RequestDetails;
 }
 
 export interface RequestDetails {
@@ -253,6 +258,9 @@ export class GenAISpan {
         ? { [sc.ATTR_GENAI_OTEL_FRAMEWORK]: this.telemetry.framework }
         : {}),
       ...getGenAIContextAttributes(parent),
+      ...(options.request
+        ? safely('start request', () => requestAttributes(options.request!), {})
+        : {}),
       ...options.attributes,
     };
     this.attrs = { ...startAttrs };
@@ -334,28 +342,7 @@ export class GenAISpan {
   }
 
   setRequest(r: RequestDetails): this {
-    safely('setRequest', () => {
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_MODEL, nonEmpty(r.model));
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_TEMPERATURE, num(r.temperature));
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_TOP_P, num(r.topP));
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_TOP_K, num(r.topK));
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS, num(r.maxTokens));
-      if (Array.isArray(r.stopSequences) && r.stopSequences.length > 0) {
-        this.setAttribute(
-          sc.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
-          r.stopSequences.slice(0, 32).map((s) => String(s).slice(0, 256)),
-        );
-      }
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, num(r.frequencyPenalty));
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, num(r.presencePenalty));
-      this.setAttribute(sc.ATTR_GEN_AI_REQUEST_SEED, num(r.seed));
-      if (num(r.choiceCount) !== undefined && r.choiceCount !== 1)
-        this.setAttribute(sc.ATTR_GEN_AI_REQUEST_CHOICE_COUNT, r.choiceCount);
-      if (typeof r.stream === 'boolean') this.setAttribute(sc.ATTR_GEN_AI_REQUEST_STREAM, r.stream);
-      this.setAttribute(sc.ATTR_SERVER_ADDRESS, nonEmpty(r.serverAddress));
-      this.setAttribute(sc.ATTR_SERVER_PORT, num(r.serverPort));
-      this.setAttribute(sc.ATTR_GEN_AI_OUTPUT_TYPE, nonEmpty(r.outputType));
-    });
+    safely('setRequest', () => this.setAttributes(requestAttributes(r)));
     return this;
   }
 
@@ -745,6 +732,34 @@ function count(v: unknown): number | undefined {
 
 function nonEmpty(v: unknown, max = 512): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
+}
+
+/** `gen_ai.request.*` and `server.*` attributes for request details (invalid values skipped). */
+function requestAttributes(r: RequestDetails): Attributes {
+  const out: Attributes = {};
+  const put = (key: string, value: AttributeValue | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  put(sc.ATTR_GEN_AI_REQUEST_MODEL, nonEmpty(r.model));
+  put(sc.ATTR_GEN_AI_REQUEST_TEMPERATURE, num(r.temperature));
+  put(sc.ATTR_GEN_AI_REQUEST_TOP_P, num(r.topP));
+  put(sc.ATTR_GEN_AI_REQUEST_TOP_K, num(r.topK));
+  put(sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS, num(r.maxTokens));
+  if (Array.isArray(r.stopSequences) && r.stopSequences.length > 0)
+    put(
+      sc.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
+      r.stopSequences.slice(0, 32).map((s) => String(s).slice(0, 256)),
+    );
+  put(sc.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, num(r.frequencyPenalty));
+  put(sc.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, num(r.presencePenalty));
+  put(sc.ATTR_GEN_AI_REQUEST_SEED, num(r.seed));
+  const choices = num(r.choiceCount);
+  if (choices !== undefined && choices !== 1) put(sc.ATTR_GEN_AI_REQUEST_CHOICE_COUNT, choices);
+  if (typeof r.stream === 'boolean') put(sc.ATTR_GEN_AI_REQUEST_STREAM, r.stream);
+  put(sc.ATTR_SERVER_ADDRESS, nonEmpty(r.serverAddress));
+  put(sc.ATTR_SERVER_PORT, num(r.serverPort));
+  put(sc.ATTR_GEN_AI_OUTPUT_TYPE, nonEmpty(r.outputType));
+  return out;
 }
 
 /** The attribute a span's `name` also goes into, per kind. */

@@ -253,6 +253,36 @@ describe('span naming and kinds', () => {
     expect(a['gen_ai.request.choice.count']).toBeUndefined(); // only when != 1
   });
 
+  it('start-time attributes are visible to samplers', async () => {
+    const seen: any[] = [];
+    const sampler = {
+      shouldSample: (_c: unknown, _t: string, name: string, _k: unknown, attributes: any) => {
+        seen.push({ name, attributes });
+        return { decision: 2 }; // RECORD_AND_SAMPLED
+      },
+      toString: () => 'recording sampler',
+    };
+    const hs = harness({}, { sampler });
+    hs.telemetry
+      .startSpan({
+        kind: 'LLM',
+        name: 'claude-x',
+        provider: 'anthropic',
+        request: { serverAddress: 'api.anthropic.com', serverPort: 443, maxTokens: 10 },
+      })
+      .end();
+    expect(seen[0].name).toBe('chat claude-x');
+    expect(seen[0].attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-x',
+      'server.address': 'api.anthropic.com',
+      'server.port': 443,
+      'gen_ai.request.max_tokens': 10,
+    });
+    await hs.t.shutdown();
+  });
+
   it('agent, embeddings and reranker helpers', () => {
     h.telemetry
       .startSpan({ kind: 'AGENT', name: 'a' })
