@@ -107,6 +107,8 @@ export class AnthropicInstrumentor extends GenAIInstrumentationBase<AnthropicIns
     this.manualTargets ??= new Set();
     for (const t of targets) {
       if ([...this.manualTargets].some((x) => x.proto === t.proto)) continue;
+      // Already patched (by the require/import hook, or another instance): not ours to manage.
+      if (isWrapped(t.proto.create)) continue;
       this.manualTargets.add(t);
       this.patchResource(t.proto, t.kind);
     }

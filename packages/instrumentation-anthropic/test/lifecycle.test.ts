@@ -67,6 +67,27 @@ describe('lifecycle', () => {
     }
   });
 
+  it('manuallyInstrument() accepts a client instance, and leaves hook-owned patches alone', async () => {
+    const c = client(Anthropic, h.server);
+    // Hook-patched already: a second instance must neither re-wrap nor later unwrap it.
+    const other = new AnthropicInstrumentor({ enabled: false });
+    other.manuallyInstrument(c);
+    other.uninstrument();
+    expect((Anthropic.Messages.prototype.create as any).__wrapped).toBe(true);
+
+    h.inst.uninstrument();
+    const manual = new AnthropicInstrumentor({ enabled: false });
+    manual.setTracerProvider(h.t.tracerProvider);
+    try {
+      manual.manuallyInstrument(c);
+      await c.messages.create(BASE_PARAMS);
+      expect(h.t.spans().map((s: any) => s.name)).toEqual(['chat claude-test']);
+    } finally {
+      manual.uninstrument();
+      h.inst.instrument();
+    }
+  });
+
   it('manuallyInstrument() never throws on junk', () => {
     const manual = new AnthropicInstrumentor({ enabled: false });
     expect(() => manual.manuallyInstrument(undefined)).not.toThrow();
