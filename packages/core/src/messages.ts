@@ -36,6 +36,24 @@ export interface UriPart {
   mime_type?: string;
   uri: string;
 }
+export interface FilePart {
+  type: 'file';
+  modality: string;
+  mime_type?: string;
+  file_id: string;
+}
+/** A tool executed by the provider (e.g. server-side web search). */
+export interface ServerToolCallPart {
+  type: 'server_tool_call';
+  id?: string | null;
+  name: string;
+  server_tool_call?: unknown;
+}
+export interface ServerToolCallResponsePart {
+  type: 'server_tool_call_response';
+  id?: string | null;
+  server_tool_call_response?: unknown;
+}
 export interface GenericPart {
   type: string;
   [key: string]: unknown;
@@ -48,6 +66,9 @@ export type MessagePart =
   | ReasoningPart
   | BlobPart
   | UriPart
+  | FilePart
+  | ServerToolCallPart
+  | ServerToolCallResponsePart
   | GenericPart;
 
 export interface InputMessage {
@@ -85,3 +106,9 @@ export interface ToolDefinition {
 }
 
 export const textPart = (content: string): TextPart => ({ type: 'text', content });
+
+/** `{ role, parts: [text] }`: the common case of a plain-text message. */
+export const textMessage = (role: MessageRole, content: string): InputMessage => ({
+  role,
+  parts: [textPart(content)],
+});
