@@ -68,6 +68,21 @@ describe.each(SDKS)('@anthropic-ai/sdk $version errors', (sdk) => {
     expect(points.some((p: any) => p.attributes['error.type'] === type)).toBe(true);
   });
 
+  it('messages.stream() helper with an API error: one ERROR span, the helper rejects as usual', async () => {
+    const c = client(Anthropic, h.server);
+    h.server.enqueue({ kind: 'error', status: 529, type: 'overloaded_error' });
+    const ms = c.messages.stream(BASE_PARAMS);
+    const errors: unknown[] = [];
+    ms.on('error', (e: unknown) => errors.push(e));
+    const err = await ms.finalMessage().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(errors).toHaveLength(1);
+    const spans = h.t.spans();
+    expect(spans.map((s: any) => s.name)).toEqual(['chat claude-test']);
+    expect(spans[0].status.code).toBe(SpanStatusCode.ERROR);
+    expect(spans[0].attributes['error.type']).toBe('overloaded_error');
+  });
+
   it('uses the HTTP status as error.type when the body is not an API error', async () => {
     const c = client(Anthropic, h.server);
     h.server.enqueue({ kind: 'error', status: 502, message: 'bad gateway' });
