@@ -132,13 +132,16 @@ export class LatencyTracker {
    * Returns the threshold `durationMs` is compared against (read BEFORE the sample is added,
    * so a trace never raises its own bar), then records the sample.
    */
-  observe(key: string, durationMs: number, now: number): { thresholdMs: number; warm: boolean } {
+  observe(key: string, durationMs: number, now: number): number {
     const w = this.sketchFor(key);
     const t = w.threshold(now, this.options.quantile);
     w.add(now, durationMs);
-    return t === undefined
-      ? { thresholdMs: this.options.fallbackThresholdMs, warm: false }
-      : { thresholdMs: t, warm: true };
+    return t ?? this.options.fallbackThresholdMs;
+  }
+
+  /** Whether a key has enough samples for its running quantile to be used. */
+  isWarm(key: string, now: number): boolean {
+    return this.keys.get(key)?.threshold(now, this.options.quantile) !== undefined;
   }
 
   /** The current threshold for a key without recording anything. */

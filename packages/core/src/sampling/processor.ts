@@ -34,6 +34,7 @@ import {
   maxThreshold,
   type OtState,
   otOf,
+  parseOt,
   parseThreshold,
   passes,
   randomnessFromUniform,
@@ -124,6 +125,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private nextTimeoutAt = Number.POSITIVE_INFINITY;
   private bufferedSpans = 0;
   private readonly decisions = new Map<string, Decision>();
+  /** Trace ids of `decisions` in insertion order (a ring), for FIFO eviction. */
+  private readonly decisionRing: (string | undefined)[];
+  private decisionRingNext = 0;
   /** Annotate mode: per-trace error flag and local root id until the root ends. */
   private readonly annotations = new Map<string, { rootSpanId?: string; error: boolean }>();
 
@@ -185,6 +189,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       adaptationIntervalMs: Math.max(1, pos(options.adaptationIntervalMs, d.adaptationIntervalMs)),
       mode: options.mode === 'annotate' ? 'annotate' : 'sample',
     };
+    this.decisionRing = new Array(this.o.decisionCacheSize);
     this.isError = options.isError ?? defaultIsError;
     this.keyOf = options.keyOf ?? defaultKeyOf;
     const clock = options.clock;
@@ -229,15 +234,19 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     try {
       const sc = span.spanContext();
       if ((sc.traceFlags & SAMPLED) === 0) return;
-      const root = isLocalRoot(span, parentContext);
       if (this.o.mode === 'annotate') {
-        if (root) this.annotationFor(sc.traceId).rootSpanId ??= sc.spanId;
+        if (isLocalRoot(span, parentContext))
+          this.annotationFor(sc.traceId).rootSpanId ??= sc.spanId;
         return;
       }
-      if (this.decisions.has(sc.traceId)) return;
-      const buf = this.buffers.get(sc.traceId) ?? this.createBuffer(sc.traceId, this.now());
+      let buf = this.buffers.get(sc.traceId);
+      if (!buf) {
+        if (this.decisions.has(sc.traceId)) return;
+        buf = this.createBuffer(sc.traceId, this.now());
+      }
       buf.open++;
-      if (root && buf.rootSpanId === undefined) buf.rootSpanId = sc.spanId;
+      if (buf.rootSpanId === undefined && isLocalRoot(span, parentContext))
+        buf.rootSpanId = sc.spanId;
     } catch (err) {
       logSwallowed('sampling: onStart', err);
     }
@@ -443,8 +452,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     const rootEnded = buf.root !== undefined;
     const incomplete = !rootEnded || cause === 'max_spans_per_trace';
     const ref = buf.root ?? buf.spans[0];
-    const ot = otOf(ref?.spanContext().traceState);
-    const incoming = parseThreshold(ot.th);
+    const { ot, incoming } = incomingOf(ref?.spanContext().traceState);
 
     let slow = false;
     let thresholdMs: number | undefined;
@@ -452,7 +460,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     if (buf.root) {
       key = this.safeKey(buf.root);
       const durationMs = hrToMs(buf.root.duration);
-      thresholdMs = this.latency.observe(key, durationMs, now).thresholdMs;
+      thresholdMs = this.latency.observe(key, durationMs, now);
       slow = durationMs > thresholdMs;
     } else if (cause === 'max_trace_duration') {
       slow = true; // still running after maxTraceDurationMs: slow by any standard
@@ -483,16 +491,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     if (!keep) {
       this.counters.tracesDropped++;
       this.counters.spansDropped += buf.spans.length;
-      this.remember(buf.traceId, {
-        keep: false,
-        reason: undefined,
-        threshold,
-        ot,
-        incoming,
-        attributes: {},
-        tsIn: null,
-        tsOut: undefined,
-      });
+      this.remember(buf.traceId, DROPPED);
       return;
     }
     this.counters.tracesKept[reason!]++;
@@ -543,13 +542,8 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private lateSpan(span: ReadableSpanLike, decision: Decision): void {
     if (!decision.keep && this.checkError(span)) {
       // An error after the trace was dropped: keep it (and what follows) rather than lose it.
-      decision = this.keptDecision(
-        'error',
-        decision.incoming ?? ALWAYS_KEEP,
-        decision.ot,
-        decision.incoming,
-        true,
-      );
+      const { ot, incoming } = incomingOf(span.spanContext().traceState);
+      decision = this.keptDecision('error', incoming ?? ALWAYS_KEEP, ot, incoming, true);
       this.remember(span.spanContext().traceId, decision);
       this.counters.tracesKept.error++;
     }
@@ -563,14 +557,18 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     }
   }
 
+  /** Remembers a decision; the oldest one is forgotten once `decisionCacheSize` are held. */
   private remember(traceId: string, decision: Decision): void {
     const d = this.decisions;
-    d.delete(traceId);
+    const had = d.has(traceId);
     d.set(traceId, decision);
-    if (d.size > this.o.decisionCacheSize) {
-      const oldest = d.keys().next();
-      if (!oldest.done) d.delete(oldest.value);
-    }
+    if (had) return; // a late error turned a drop into a keep: same ring slot
+    const ring = this.decisionRing;
+    const slot = this.decisionRingNext;
+    const evicted = ring[slot];
+    if (evicted !== undefined) d.delete(evicted);
+    ring[slot] = traceId;
+    this.decisionRingNext = slot + 1 === ring.length ? 0 : slot + 1;
   }
 
   private stamp(
@@ -583,7 +581,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     if (decision.tsIn !== null && decision.tsIn === tsIn) {
       tsOut = decision.tsOut;
     } else {
-      const ot = otOf(tsIn);
+      const { ot } = incomingOf(tsIn);
       tsOut = withThreshold(tsIn ?? createTraceState(), ot, decision.threshold);
       decision.tsIn = tsIn;
       decision.tsOut = tsOut;
@@ -631,12 +629,11 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     const hasError = error || (a?.error ?? false);
     const key = this.safeKey(span);
     const durationMs = hrToMs(span.duration);
-    const { thresholdMs } = this.latency.observe(key, durationMs, now);
+    const thresholdMs = this.latency.observe(key, durationMs, now);
     const slow = durationMs > thresholdMs;
     let reason: SamplingReason | undefined = hasError ? 'error' : slow ? 'slow' : undefined;
     if (!reason) {
-      const ot = otOf(sc.traceState);
-      const incoming = parseThreshold(ot.th);
+      const { ot, incoming } = incomingOf(sc.traceState);
       const t = thresholdForProbability((incoming?.probability ?? 1) * this.rate.observe(now));
       const r = randomnessOf(sc.traceId, ot) ?? randomnessFromUniform(safeRandom(this.random));
       if (passes(r, t)) reason = 'baseline';
@@ -750,6 +747,46 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 }
 
 // --- module helpers ---------------------------------------------------------------------------
+
+/** The decision shared by every dropped trace (nothing per trace needs remembering). */
+const DROPPED: Decision = Object.freeze({
+  keep: false,
+  reason: undefined,
+  threshold: ALWAYS_KEEP,
+  ot: { rest: [] },
+  incoming: undefined,
+  attributes: {},
+  tsIn: null,
+  tsOut: undefined,
+}) as Decision;
+
+interface Incoming {
+  ot: OtState;
+  incoming: Threshold | undefined;
+}
+const NO_INCOMING: Incoming = { ot: { rest: [] }, incoming: undefined };
+/** Parsed `ot` members by their raw value: traces of one head sampler share a handful. */
+const incomingCache = new Map<string, Incoming>();
+
+/** The `ot` member of a trace state and the threshold it carries (cached, never throws). */
+function incomingOf(traceState: TraceState | undefined): Incoming {
+  if (!traceState) return NO_INCOMING;
+  let raw: string | undefined;
+  try {
+    raw = traceState.get('ot');
+  } catch {
+    return NO_INCOMING;
+  }
+  if (raw === undefined) return NO_INCOMING;
+  let hit = incomingCache.get(raw);
+  if (!hit) {
+    const ot = parseOt(raw);
+    hit = { ot, incoming: parseThreshold(ot.th) };
+    if (incomingCache.size >= 1024) incomingCache.clear();
+    incomingCache.set(raw, hit);
+  }
+  return hit;
+}
 
 /** Default error test: status ERROR, or an `error.type` attribute. */
 export function defaultIsError(span: ReadableSpanLike): boolean {

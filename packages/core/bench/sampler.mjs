@@ -1,0 +1,226 @@
+// Benchmark: AdaptiveSamplingSpanProcessor vs the plain BatchSpanProcessor it wraps, in one run.
+//
+//   pnpm --filter @genai-otel/core build && pnpm --filter @genai-otel/core bench:sampler
+//   node --expose-gc bench/sampler.mjs [--spans 300000] [--rounds 5]
+//
+// Reports, for real SDK spans (whichever OTel line is installed):
+// 1. processor cost: ns per span for onStart+onEnd of pre-built ended spans through
+//    (a) BatchSpanProcessor alone, (b) the sampler with a no-op next, (c) sampler -> BSP;
+// 2. end to end: spans/s for tracer.startSpan()+end() with each pipeline;
+// 3. memory: bytes of heap per buffered span (spans held by the sampler awaiting a decision),
+//    and the sampler's own overhead on top of the span objects.
+// Not part of the test suite: numbers depend on the machine.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+if (!existsSync(here('../dist/index.js'))) {
+  process.stderr.write('Build core first: pnpm --filter @genai-otel/core build\n');
+  process.exit(1);
+}
+const core = await import('../dist/index.js');
+const { AdaptiveSamplingSpanProcessor, createHeadSampler } = core;
+
+// The SDK comes from the test harness's dependencies (2.x sdk-trace-base or 3.x sdk-trace).
+const requireFromCore = createRequire(import.meta.url);
+const requireFromHarness = createRequire(requireFromCore.resolve('@genai-otel/test-utils'));
+function load(name) {
+  try {
+    return requireFromHarness(name);
+  } catch {
+    return undefined;
+  }
+}
+const sdk = load('@opentelemetry/sdk-trace') ?? load('@opentelemetry/sdk-trace-base');
+const line = load('@opentelemetry/sdk-trace') ? 3 : 2;
+const api = requireFromHarness('@opentelemetry/api');
+
+const args = process.argv.slice(2);
+const arg = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const SPANS = arg('spans', 300_000);
+const ROUNDS = arg('rounds', 5);
+const SPANS_PER_TRACE = 5;
+const out = (s = '') => process.stdout.write(`${s}\n`);
+const gc = globalThis.gc ?? (() => {});
+
+const noopExporter = {
+  export(_spans, done) {
+    done({ code: 0 });
+  },
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
+// A queue large enough that the BSP queues (and later exports) every span instead of dropping.
+const bspOptions = {
+  maxQueueSize: SPANS * 2,
+  maxExportBatchSize: 512,
+  scheduledDelayMillis: 60_000,
+};
+const bsp = () =>
+  line === 3
+    ? new sdk.BatchSpanProcessor({ exporter: noopExporter, ...bspOptions })
+    : new sdk.BatchSpanProcessor(noopExporter, bspOptions);
+const noopNext = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
+const sampler = (next, extra = {}) =>
+  new AdaptiveSamplingSpanProcessor({
+    next,
+    meterProvider: api.metrics.getMeterProvider(),
+    ...extra,
+  });
+function provider(spanProcessors) {
+  const Provider = sdk.TracerProvider ?? sdk.BasicTracerProvider;
+  return new Provider({ spanProcessors, sampler: createHeadSampler({ ratio: 1 }) });
+}
+
+/** Real ended SDK spans: traces of one root and 4 children (a chat, tools, retrieval). */
+function buildSpans(n) {
+  const spans = [];
+  const capture = {
+    onStart() {},
+    onEnd(s) {
+      spans.push(s);
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  const tracer = provider([capture]).getTracer('bench');
+  while (spans.length < n) {
+    const root = tracer.startSpan('invoke_agent support', {
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.request.model': 'gpt-4o' },
+    });
+    const ctx = api.trace.setSpan(api.context.active(), root);
+    for (let c = 0; c < SPANS_PER_TRACE - 1; c++) {
+      const s = tracer.startSpan(c === 0 ? 'chat gpt-4o' : `execute_tool t${c}`, {}, ctx);
+      s.setAttribute('gen_ai.usage.input_tokens', 120);
+      s.end();
+    }
+    root.end();
+  }
+  return spans;
+}
+
+/** Median ns/span for onStart+onEnd of every span, plus the processor's flush (export work). */
+async function timeProcessor(make, spans) {
+  const results = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const p = make();
+    gc();
+    const ctx = api.context.active();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i];
+      p.onStart(s, ctx);
+      p.onEnd(s);
+    }
+    await p.forceFlush();
+    const ns = Number(process.hrtime.bigint() - t0);
+    results.push(ns / spans.length);
+    await p.shutdown();
+  }
+  results.sort((a, b) => a - b);
+  return results[Math.floor(results.length / 2)]; // median
+}
+
+async function timeEndToEnd(makeProcessors, n) {
+  const results = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const prov = provider(makeProcessors());
+    const tracer = prov.getTracer('bench');
+    gc();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n / SPANS_PER_TRACE; i++) {
+      const root = tracer.startSpan('invoke_agent support');
+      const ctx = api.trace.setSpan(api.context.active(), root);
+      for (let c = 0; c < SPANS_PER_TRACE - 1; c++) tracer.startSpan('chat', {}, ctx).end();
+      root.end();
+    }
+    await prov.forceFlush();
+    const ns = Number(process.hrtime.bigint() - t0);
+    results.push((n / ns) * 1e9);
+    await prov.shutdown();
+  }
+  results.sort((a, b) => a - b);
+  return results[Math.floor(results.length / 2)];
+}
+
+function heapPerSpan(n) {
+  // Baseline: the span objects alone, held in an array.
+  let spans = buildSpans(n);
+  spans = null;
+  gc();
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  spans = buildSpans(n);
+  gc();
+  gc();
+  const h1 = process.memoryUsage().heapUsed;
+  const objectsOnly = (h1 - h0) / spans.length;
+  // The same spans buffered by the sampler (no decision is due: the roots wait 1 h).
+  const p = sampler(noopNext, {
+    decisionWaitMs: 3_600_000,
+    maxBufferedTraces: n,
+    maxBufferedSpans: n * 2,
+    sweepIntervalMs: 0,
+  });
+  const ctx = api.context.active();
+  for (const s of spans) p.onStart(s, ctx);
+  for (const s of spans) p.onEnd(s);
+  gc();
+  gc();
+  const h2 = process.memoryUsage().heapUsed;
+  const stats = p.stats();
+  const overhead = (h2 - h1) / stats.bufferedSpans;
+  p.shutdown();
+  return { objectsOnly, overhead, buffered: stats.bufferedSpans };
+}
+
+out(`# AdaptiveSamplingSpanProcessor benchmark`);
+out(
+  `node ${process.version}, OpenTelemetry SDK line ${line}, ${SPANS} spans (${SPANS_PER_TRACE} per trace), median of ${ROUNDS} rounds`,
+);
+if (!globalThis.gc) out('(run with --expose-gc for stable memory numbers)');
+out();
+const spans = buildSpans(SPANS);
+// Warm-up so every path is optimised before measuring.
+await timeProcessor(bsp, spans.slice(0, 50_000));
+await timeProcessor(() => sampler(noopNext), spans.slice(0, 50_000));
+await timeProcessor(() => sampler(bsp()), spans.slice(0, 50_000));
+
+const a = await timeProcessor(bsp, spans);
+const b = await timeProcessor(() => sampler(noopNext), spans);
+const c = await timeProcessor(() => sampler(bsp()), spans);
+const b0 = await timeProcessor(() => sampler(noopNext, { decisionWaitMs: 0 }), spans);
+out('## Processor cost (onStart + onEnd of ended spans, then forceFlush)');
+out('| pipeline | ns/span | spans/s |');
+out('|---|---:|---:|');
+const row = (name, ns) =>
+  out(`| ${name} | ${ns.toFixed(0)} | ${Math.round(1e9 / ns).toLocaleString('en-US')} |`);
+row('BatchSpanProcessor (no-op exporter), queue + export', a);
+row('AdaptiveSampling -> no-op (decisionWaitMs 1000)', b);
+row('AdaptiveSampling -> no-op (decisionWaitMs 0)', b0);
+row('AdaptiveSampling -> BatchSpanProcessor', c);
+out(`\nSampler cost / BSP cost per span: ${(b / a).toFixed(2)}x`);
+out();
+
+const e1 = await timeEndToEnd(() => [bsp()], SPANS);
+const e2 = await timeEndToEnd(() => [sampler(bsp())], SPANS);
+out('## End to end (tracer.startSpan + end, head sampler ratio 1)');
+out('| pipeline | spans/s |');
+out('|---|---:|');
+out(`| BatchSpanProcessor | ${Math.round(e1).toLocaleString('en-US')} |`);
+out(`| AdaptiveSampling -> BatchSpanProcessor | ${Math.round(e2).toLocaleString('en-US')} |`);
+out();
+
+const m = heapPerSpan(Math.min(SPANS, 100_000));
+out('## Memory while buffered');
+out('| measure | bytes/span |');
+out('|---|---:|');
+out(`| SDK span object itself (held in an array) | ${m.objectsOnly.toFixed(0)} |`);
+out(`| sampler overhead per buffered span (on top of the span) | ${m.overhead.toFixed(0)} |`);
+out(`| total per buffered span | ${(m.objectsOnly + m.overhead).toFixed(0)} |`);
+out(`(${m.buffered} spans buffered)`);
+process.exit(0);
