@@ -117,7 +117,7 @@ export class TreeSpanExporter implements SpanExporterLike {
     const byStart = (a: any, b: any) => hrToNanos(a.startTime) - hrToNanos(b.startTime);
     roots.sort(byStart);
     const visit = (span: any, prefix: string, connector: string, childPrefix: string) => {
-      lines.push(`${prefix}${connector}${this.describe(span)}`);
+      lines.push(`${prefix}${connector}${this.describe(span, prefix === '' && connector === '')}`);
       const kids = (children.get(span.spanContext().spanId) ?? []).sort(byStart);
       kids.forEach((kid, i) => {
         const last = i === kids.length - 1;
@@ -145,7 +145,7 @@ export class TreeSpanExporter implements SpanExporterLike {
   }
 
   /** One span's line: name, duration, then what matters for GenAI work. */
-  describe(span: any): string {
+  describe(span: any, asRoot = false): string {
     const a = span.attributes ?? {};
     const parts: string[] = [
       this.paint('bold', String(span.name)),
@@ -170,7 +170,10 @@ export class TreeSpanExporter implements SpanExporterLike {
     if (typeof ttfc === 'number') parts.push(`first chunk ${formatDuration(ttfc * 1000)}`);
     const docs = a['genai_otel.retrieval.document_count'];
     if (typeof docs === 'number') parts.push(`${docs} doc${docs === 1 ? '' : 's'}`);
-    for (const key of this.options.attributes ?? []) {
+    const keys = [...(this.options.attributes ?? [])];
+    if (asRoot)
+      for (const k of this.options.rootAttributes ?? []) if (!keys.includes(k)) keys.push(k);
+    for (const key of keys) {
       if (a[key] !== undefined) parts.push(`${key}=${String(a[key])}`);
     }
     if (span.status?.code === STATUS_ERROR || a['error.type'] !== undefined) {

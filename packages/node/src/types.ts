@@ -87,8 +87,10 @@ export interface ConsoleTreeOptions {
   color?: boolean;
   /** Print the trace id after each root span name (default false). */
   showTraceId?: boolean;
-  /** Print these span attributes after the name when present (default none). */
+  /** Print these span attributes after the name when present, on every span (default none). */
   attributes?: string[];
+  /** Print these attributes on each trace's root line only (e.g. `user.id`, a request id). */
+  rootAttributes?: string[];
   /** Traces buffered while waiting for their root span (default 1000; oldest printed early). */
   maxPendingTraces?: number;
   /** Spans kept per trace (default 1000; the rest are counted as "… N more"). */
