@@ -33,7 +33,6 @@ import {
   ALWAYS_KEEP,
   maxThreshold,
   type OtState,
-  otOf,
   parseOt,
   parseThreshold,
   passes,

@@ -160,7 +160,7 @@ describe('WindowedQuantile / LatencyTracker', () => {
     });
     for (let i = 0; i < 10; i++) expect(t.observe('a', 100, i)).toBe(5000);
     expect(t.isWarm('a', 11)).toBe(true);
-    expect(t.observe('a', 100_000, 11)).toBeLessThan(101); // the outlier did not raise its own bar
+    expect(t.observe('a', 100_000, 11)).toBeLessThan(103); // the outlier did not raise its own bar
     t.observe('b', 1, 0);
     t.observe('c', 1, 0);
     t.observe('d', 1, 0);
