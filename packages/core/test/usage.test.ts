@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parentId } from '@genai-otel/test-utils';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GenAISpanKind } from '../src/index.js';
+import { type GenAISpanKind, withGenAIContext } from '../src/index.js';
 import { type Harness, harness, tokenSums } from './_helpers.js';
 
 const usageSum = (spans: any[], key = 'gen_ai.usage.input_tokens') =>
@@ -207,5 +210,29 @@ describe('de-dup invariant over random call trees (fast-check, fixed seed)', () 
       }),
       { seed: 4242, numRuns: 60 },
     );
+  });
+});
+
+describe('two copies of core in one process (ESM + CJS, or two versions)', () => {
+  const dist = new URL('../dist/index.cjs', import.meta.url);
+  it.skipIf(!existsSync(dist))('share usage slots and context attributes', async () => {
+    const cjs = createRequire(import.meta.url)(fileURLToPath(dist));
+    const h = harness();
+    const other = new cjs.GenAITelemetry(
+      () => h.t.tracerProvider.getTracer('cjs'),
+      () => h.t.meterProvider.getMeter('cjs'),
+      () => ({}),
+      'anthropic',
+    );
+    withGenAIContext({ userId: 'u-shared' }, () => {
+      const fw = h.telemetry.startSpan({ kind: 'LLM', name: 'm' }); // ESM source copy
+      fw.with(() => other.startSpan({ kind: 'LLM', name: 'm' }).setUsage({ inputTokens: 6 }).end());
+      fw.setUsage({ inputTokens: 6 }).end();
+    });
+    const [provider, framework] = h.t.spans();
+    expect(provider.attributes['gen_ai.usage.input_tokens']).toBe(6);
+    expect(provider.attributes['user.id']).toBe('u-shared');
+    expect(framework.attributes['genai_otel.usage.recorded_by_child']).toBe(true);
+    await h.t.shutdown();
   });
 });
