@@ -217,6 +217,15 @@ export class LlamaIndexHooks {
     if (chatEngine && ownFn(proto, 'chat') && !extendsOrIs(C, bases.BaseLLM)) {
       this.patcher.wrap(proto, 'chat', (o) => this.chatEngineWrapper(o));
     }
+    // Workflow agents (`agent()` / `FunctionAgent` in llamaindex 0.10-0.11): their run is a
+    // lazily driven event stream we must not consume, so no invoke_agent span; but each step
+    // makes the agent's LLM and tools known, so LLM and execute_tool spans are recorded.
+    if (ownFn(proto, 'takeStep') && /Agent$/.test(C.name)) {
+      this.patcher.wrap(proto, 'takeStep', (o) => this.discoveringWrapper(o));
+    }
+    if (ownFn(proto, 'run') && /AgentWorkflow$/.test(C.name)) {
+      this.patcher.wrap(proto, 'run', (o) => this.workflowRunWrapper(o));
+    }
     // Tool classes with a prototype `call` (QueryEngineTool, ...); FunctionTool's `call` is
     // an instance property and is wrapped when an agent or LLM call hands the tool over.
     if (/Tool$/.test(C.name) && ownFn(proto, 'call') && !extendsOrIs(C, bases.BaseLLM)) {
@@ -506,7 +515,10 @@ export class LlamaIndexHooks {
     return function (this: unknown, ...args: unknown[]) {
       if (hooks.active) {
         hooks.discover(this);
-        safely('llamaindex tools', () => hooks.patchTools(read(args[0], 'tools')));
+        safely('llamaindex tools', () => {
+          hooks.patchTools(read(args[0], 'tools'));
+          for (const arg of args) if (Array.isArray(arg)) hooks.patchTools(arg);
+        });
       }
       return original.apply(this, args);
     };
@@ -742,6 +754,44 @@ export class LlamaIndexHooks {
     };
   }
 
+  /**
+   * Workflow agents (`agent()`, `multiAgent()`): `run()` returns a workflow context that is
+   * both awaitable and an async iterable of events, and that only runs while the caller
+   * drives it. The `invoke_agent` span ends when it settles either way; the steps run in the
+   * span's context because the caller's `then` / `next` calls are run inside it.
+   */
+  private workflowRunWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'agent', this)) return original.apply(this, args);
+      const name = className(this);
+      const span = hooks.start({
+        kind: 'AGENT',
+        name,
+        attributes: { 'gen_ai.agent.name': name, [ATTR_LLAMAINDEX_CLASS]: name },
+      });
+      if (!span) return original.apply(this, args);
+      safely('llamaindex workflow input', () => span.setInput(args[0]));
+      const ctx = markActive(span.context, 'agent', this);
+      let result: unknown;
+      try {
+        result = context.with(ctx, () => original.apply(this, args));
+      } catch (error) {
+        span.recordError(error);
+        span.end();
+        throw error;
+      }
+      const traced = safely(
+        'llamaindex workflow context',
+        () => traceWorkflowRun(result, span, ctx),
+        false,
+      );
+      if (!traced) span.end();
+      return result;
+    };
+  }
+
   private getToolsWrapper(original: AnyFn): AnyFn {
     const hooks = this;
     return function (this: unknown, ...args: unknown[]) {
@@ -852,6 +902,54 @@ export class LlamaIndexHooks {
       );
     };
   }
+}
+
+/** Ends `span` when a workflow run context settles (awaited or iterated). In place. */
+function traceWorkflowRun(run: unknown, span: GenAISpan, ctx: Context): boolean {
+  if (!run || typeof run !== 'object' || !Object.isExtensible(run)) return false;
+  const then = read(run, 'then');
+  if (typeof then !== 'function') return false;
+  let done = false;
+  const finish = (outcome: { value?: unknown; error?: unknown; abandoned?: boolean }) => {
+    if (done) return;
+    done = true;
+    if (outcome.error !== undefined) span.recordError(outcome.error);
+    else if (outcome.value !== undefined)
+      span.setOutput(read(outcome.value, 'data') ?? outcome.value);
+    if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
+    span.end();
+  };
+  Object.defineProperty(run, 'then', {
+    configurable: true,
+    writable: true,
+    value: function (
+      this: unknown,
+      onFulfilled?: (v: unknown) => unknown,
+      onRejected?: (e: unknown) => unknown,
+    ) {
+      return context.with(ctx, () =>
+        (then as AnyFn).call(
+          this,
+          (value: unknown) => {
+            safely('llamaindex workflow end', () => finish({ value }));
+            return onFulfilled ? onFulfilled(value) : value;
+          },
+          (error: unknown) => {
+            safely('llamaindex workflow error', () => finish({ error }));
+            if (onRejected) return onRejected(error);
+            throw error;
+          },
+        ),
+      );
+    },
+  });
+  if (isAsyncIterable(run)) {
+    traceStream(run, {
+      context: ctx,
+      onEnd: (outcome) => finish({ error: outcome.error, abandoned: outcome.abandoned }),
+    });
+  }
+  return true;
 }
 
 function looksLikeLLM(obj: object): boolean {

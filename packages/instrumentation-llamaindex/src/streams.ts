@@ -136,7 +136,8 @@ function instrumentIterable(
     this: unknown,
   ) => unknown;
   define(iterable, Symbol.asyncIterator, function (this: unknown) {
-    const it = factory.call(this);
+    // Creating the iterator can start the producer's work (workflow streams do): in our context.
+    const it = context.with(hooks.context, () => factory.call(this));
     safely('stream iterator', () => instrumentIterator(it));
     return it;
   });
