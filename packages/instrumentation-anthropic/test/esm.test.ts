@@ -30,6 +30,7 @@ afterAll(async () => {
 describe.each([
   { alias: '@anthropic-ai/sdk', native: true },
   { alias: '@anthropic-ai/sdk-v0', native: false },
+  { alias: '@anthropic-ai/sdk-v030', native: false },
 ])('ESM ($alias)', ({ alias }) => {
   it('patches the .mjs modules: one chat span per call, same results for the app', async () => {
     server.reset();

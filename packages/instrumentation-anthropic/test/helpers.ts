@@ -15,10 +15,44 @@ export const API_KEY = 'sk-ant-test-SECRET-0123456789abcdef';
 
 /** The SDK versions under test, by the alias each is installed under. */
 export const SDKS = [
-  { alias: '@anthropic-ai/sdk', version: '1.12.0', native: true, completions: false },
-  { alias: '@anthropic-ai/sdk-v0137', version: '0.137.0', native: true, completions: true },
-  { alias: '@anthropic-ai/sdk-v0', version: '0.122.0', native: false, completions: true },
-  { alias: '@anthropic-ai/sdk-v058', version: '0.58.0', native: false, completions: true },
+  // `modern`: the 0.50+ layout (fetch/undici transport, in-stream errors as APIError).
+  { alias: '@anthropic-ai/sdk', version: '1.12.0', native: true, completions: false, modern: true },
+  {
+    alias: '@anthropic-ai/sdk-v0137',
+    version: '0.137.0',
+    native: true,
+    completions: true,
+    modern: true,
+  },
+  {
+    alias: '@anthropic-ai/sdk-v0',
+    version: '0.122.0',
+    native: false,
+    completions: true,
+    modern: true,
+  },
+  {
+    alias: '@anthropic-ai/sdk-v058',
+    version: '0.58.0',
+    native: false,
+    completions: true,
+    modern: true,
+  },
+  // Older layouts (node-fetch transport): LangChain/LlamaIndex provider packages of 2024-25.
+  {
+    alias: '@anthropic-ai/sdk-v041',
+    version: '0.41.0',
+    native: false,
+    completions: true,
+    modern: false,
+  },
+  {
+    alias: '@anthropic-ai/sdk-v030',
+    version: '0.30.0',
+    native: false,
+    completions: true,
+    modern: false,
+  },
 ] as const;
 
 export type SdkInfo = (typeof SDKS)[number];
