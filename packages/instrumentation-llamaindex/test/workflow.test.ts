@@ -50,7 +50,7 @@ describe('workflow agents (llamaindex 0.10.1)', () => {
   it('awaited run: invoke_agent over the LLM calls and the tool call', async () => {
     h.instrumentor.setConfig({ ...h.instrumentor.getConfig(), captureContent: true });
     const workflow = li.agent({ llm: fakes.llm, tools: [add] });
-    const result = await inCaller(() => workflow.run('What is 2 + 3?'));
+    const result: any = await inCaller(() => workflow.run('What is 2 + 3?'));
     expect(result.data.result).toContain('The tool said 5');
     const spans = h.t.spans();
     expect(renderTree(spans)).toBe(
