@@ -1,0 +1,97 @@
+/**
+ * Runs the example exactly as `pnpm start` does (`node --import @genai-otel/node/register`),
+ * and checks the trees it prints: every Anthropic and LangChain call traced with no set-up
+ * code in the app. A second run exports over OTLP (HTTP/protobuf) configured by variables only.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startOtlpReceiver } from '@genai-otel/test-utils';
+import { describe, expect, it } from 'vitest';
+
+const dir = fileURLToPath(new URL('..', import.meta.url));
+
+function runExample(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const childEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (v !== undefined && !/^(OTEL_|GENAI_OTEL_|ANTHROPIC_|LANGCHAIN_|LANGSMITH_)/.test(k))
+        childEnv[k] = v;
+    }
+    delete childEnv.NODE_OPTIONS;
+    const child = spawn(
+      process.execPath,
+      ['--import', '@genai-otel/node/register', 'src/app.mjs'],
+      {
+        cwd: dir,
+        env: { ...childEnv, NO_COLOR: '1', ...env },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const trees = (stderr: string) =>
+  stderr
+    .trim()
+    .split(/\n\n+/)
+    .map((t) =>
+      t
+        .replace(/ \(\d+(\.\d+)? (ms|s)\)/g, '')
+        .replace(/ first chunk \d+(\.\d+)? (ms|s)/g, ' first chunk T'),
+    );
+
+describe('example: esm-zero-code', () => {
+  it('traces every call with no set-up code (console tree by default)', {
+    timeout: 90_000,
+  }, async () => {
+    const r = await runExample({});
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('create: You asked: Name one use of OpenTelemetry.');
+    expect(r.stdout).toContain('stream: You asked: Stream a short greeting.');
+    expect(trees(r.stderr)).toEqual([
+      'chat claude-haiku-4-5 in 15 / out 11 tokens',
+      'chat claude-haiku-4-5 in 14 / out 9 tokens first chunk T',
+      [
+        'translate',
+        '├─ ChatPromptTemplate',
+        '└─ call_anthropic',
+        '   └─ chat claude-haiku-4-5 in 18 / out 13 tokens',
+      ].join('\n'),
+    ]);
+  });
+
+  it('exports over OTLP from the standard variables alone', { timeout: 90_000 }, async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const r = await runExample({
+        OTEL_SERVICE_NAME: 'zero-code',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      });
+      expect(r.code, r.stderr).toBe(0);
+      // OTLP configured: no console tree unless asked for.
+      expect(r.stderr.trim()).toBe('');
+      const spans = await receiver.waitForSpans(6);
+      expect(receiver.requests.every((q) => q.encoding === 'protobuf')).toBe(true);
+      const chats = spans.filter((s) => s.name === 'chat claude-haiku-4-5');
+      expect(chats).toHaveLength(3);
+      const inChain = chats.find((c) => c.parentSpanId)!;
+      expect(spans.find((s) => s.spanId === inChain.parentSpanId)?.name).toBe('call_anthropic');
+      expect(chats.every((c) => c.resource['service.name'] === 'zero-code')).toBe(true);
+      expect(chats.every((c) => c.attributes['gen_ai.provider.name'] === 'anthropic')).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
