@@ -16,14 +16,14 @@ type Obj = Record<string, any>;
 type AnyFn = (...args: any[]) => any;
 
 /** SDK versions whose module layout we hook (tested: 0.30, 0.41, 0.58, 0.122, 0.137, 1.12). */
-export const SUPPORTED_VERSIONS = ['>=0.27.0 <2'];
+export const SUPPORTED_VERSIONS = ['>=0.30.0 <2'];
 
 type ResourceKind = 'messages' | 'completions';
 
 /** Module files holding the resource classes, relative to the package root. */
 const FILES: Array<{ path: string; kind: ResourceKind; exportName: string }> = [
   { path: 'resources/messages/messages', kind: 'messages', exportName: 'Messages' },
-  // SDKs before 0.39 keep `Messages` in one file (later versions re-export the same class here).
+  // Older SDKs (0.30) keep `Messages` in this one file; later ones re-export the same class here.
   { path: 'resources/messages', kind: 'messages', exportName: 'Messages' },
   { path: 'resources/beta/messages/messages', kind: 'messages', exportName: 'Messages' },
   { path: 'resources/completions', kind: 'completions', exportName: 'Completions' },
