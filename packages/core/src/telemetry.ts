@@ -27,7 +27,7 @@ import {
 import { type GenAIMetricAttributes, GenAIMetrics } from './metrics.js';
 import { type CollectedContent, toOpenInference } from './openinference.js';
 import * as sc from './semconv.js';
-import { safeStringify } from './serialize.js';
+import { safeStringify, toPlain } from './serialize.js';
 import {
   claimAncestors,
   markCallRecordedOnAncestors,
@@ -384,24 +384,24 @@ export class GenAISpan {
   /** System instructions: an array of message parts, or a string (becomes one text part). */
   setSystemInstructions(parts: unknown): this {
     const normalised: unknown = typeof parts === 'string' ? [textPart(parts)] : parts;
-    if (this.policy.enabled && !this.ended)
-      this.content.systemInstructions = normalised as MessagePart[];
+    this.content.systemInstructions =
+      (this.keep(normalised) as MessagePart[] | undefined) ?? this.content.systemInstructions;
     return this.putContent(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, normalised);
   }
 
   setInputMessages(messages: InputMessage[]): this {
-    if (this.policy.enabled && !this.ended) this.content.inputMessages = messages;
+    this.content.inputMessages = this.keep(messages) ?? this.content.inputMessages;
     return this.putContent(sc.ATTR_GEN_AI_INPUT_MESSAGES, messages);
   }
 
   setOutputMessages(messages: OutputMessage[]): this {
-    if (this.policy.enabled && !this.ended) this.content.outputMessages = messages;
+    this.content.outputMessages = this.keep(messages) ?? this.content.outputMessages;
     return this.putContent(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, messages);
   }
 
   /** Tools offered to the model (opt-in content, like the conventions say). */
   setToolDefinitions(tools: ToolDefinition[]): this {
-    if (this.policy.enabled && !this.ended) this.content.toolDefinitions = tools;
+    this.content.toolDefinitions = this.keep(tools) ?? this.content.toolDefinitions;
     return this.putContent(sc.ATTR_GEN_AI_TOOL_DEFINITIONS, tools);
   }
 
@@ -429,8 +429,8 @@ export class GenAISpan {
     safely('setEmbeddings', () => {
       if (Array.isArray(e.inputs)) {
         this.setAttribute(sc.ATTR_GENAI_OTEL_EMBEDDINGS_BATCH_SIZE, e.inputs.length);
-        if (this.policy.enabled && !this.ended)
-          this.content.embeddingInputs = e.inputs.slice(0, MAX_DOCUMENTS);
+        this.content.embeddingInputs =
+          this.keep(e.inputs.slice(0, MAX_DOCUMENTS)) ?? this.content.embeddingInputs;
         this.putContent(sc.ATTR_GENAI_OTEL_INPUT, e.inputs);
       }
       this.setAttribute(sc.ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, count(e.dimensionCount));
@@ -458,10 +458,7 @@ export class GenAISpan {
           r.inputDocuments.length,
         );
         const listed = r.inputDocuments.slice(0, MAX_DOCUMENTS);
-        if (!this.ended)
-          this.content.rerankerInputDocuments = this.policy.enabled
-            ? listed
-            : listed.map((d) => documentSummary(d, false));
+        if (!this.ended) this.content.rerankerInputDocuments = this.keepDocuments(listed);
       }
       if (Array.isArray(r.outputDocuments))
         this.setAttribute(
@@ -469,8 +466,8 @@ export class GenAISpan {
           r.outputDocuments.length,
         );
       this.recordQueryAndDocuments(r.query, r.outputDocuments, false);
-      if (this.policy.enabled && !this.ended && r.query !== undefined)
-        this.content.rerankerQuery = r.query;
+      if (r.query !== undefined)
+        this.content.rerankerQuery = this.keep(r.query) ?? this.content.rerankerQuery;
     });
     return this;
   }
@@ -484,11 +481,11 @@ export class GenAISpan {
       if (t.parameters !== undefined && !this.ended)
         this.content.toolParameters = safeStringify(t.parameters, { maxLength: 8192 });
       if (t.arguments !== undefined) {
-        if (this.policy.enabled && !this.ended) this.content.toolArguments = t.arguments;
+        this.content.toolArguments = this.keep(t.arguments) ?? this.content.toolArguments;
         this.putContent(sc.ATTR_GEN_AI_TOOL_CALL_ARGUMENTS, t.arguments);
       }
       if (t.result !== undefined) {
-        if (this.policy.enabled && !this.ended) this.content.toolResult = t.result;
+        this.content.toolResult = this.keep(t.result) ?? this.content.toolResult;
         this.putContent(sc.ATTR_GEN_AI_TOOL_CALL_RESULT, t.result);
       }
     });
@@ -514,14 +511,13 @@ export class GenAISpan {
   ): void {
     if (this.ended) return;
     if (query !== undefined) {
-      if (collect && this.policy.enabled) this.content.retrievalQuery = query;
+      if (collect) this.content.retrievalQuery = this.keep(query) ?? this.content.retrievalQuery;
       this.putContent(sc.ATTR_GEN_AI_RETRIEVAL_QUERY_TEXT, query);
     }
     if (!Array.isArray(documents)) return;
     if (collect) this.setAttribute(sc.ATTR_GENAI_OTEL_RETRIEVAL_DOCUMENT_COUNT, documents.length);
     const listed = documents.slice(0, MAX_DOCUMENTS);
-    // Collected for OpenInference and the content event; without capture only ids/scores.
-    const kept = this.policy.enabled ? listed : listed.map((d) => documentSummary(d, false));
+    const kept = this.keepDocuments(listed);
     if (collect) this.content.documents = kept;
     else this.content.rerankerOutputDocuments = kept;
     const withContent = this.policy.onSpan;
@@ -535,12 +531,12 @@ export class GenAISpan {
 
   /** Generic input/output of chain/agent spans (content; recorded only when capture is on). */
   setInput(value: unknown): this {
-    if (this.policy.enabled && !this.ended) this.content.input = value;
+    this.content.input = this.keep(value) ?? this.content.input;
     return this.putContent(sc.ATTR_GENAI_OTEL_INPUT, value);
   }
 
   setOutput(value: unknown): this {
-    if (this.policy.enabled && !this.ended) this.content.output = value;
+    this.content.output = this.keep(value) ?? this.content.output;
     return this.putContent(sc.ATTR_GENAI_OTEL_OUTPUT, value);
   }
 
@@ -657,6 +653,33 @@ export class GenAISpan {
       if (v !== undefined) event[key] = v;
     }
     this.span.addEvent(sc.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS, event);
+  }
+
+  /**
+   * A bounded, plain snapshot of content needed again at end (OpenInference attributes, the
+   * content event), or undefined when it will not be needed. Snapshotting means later
+   * mutation by the application does not change what we record, and we hold no references to
+   * large or hostile user objects.
+   */
+  private keep<T>(value: T): T | undefined {
+    if (this.ended || !this.policy.enabled || value === undefined || !this.spanRecording)
+      return undefined;
+    if (!this.policy.onEvent && !(this.openInference && this.policy.onSpan)) return undefined;
+    const max = this.policy.maxLength;
+    return toPlain(value, 10, 200, new WeakSet(), { chars: max * 4 }, max * 2) as T;
+  }
+
+  /** Documents for OpenInference / the event: ids and scores always, content only if kept. */
+  private keepDocuments(docs: RetrievedDocument[]): RetrievedDocument[] | undefined {
+    if (!this.openInference && !this.policy.onEvent) return undefined;
+    const summaries = docs.map((d) => documentSummary(d, false));
+    const full = this.keep(docs);
+    if (!Array.isArray(full)) return summaries;
+    return summaries.map((s, i) => {
+      const d = full[i] as RetrievedDocument | undefined;
+      if (!d || typeof d !== 'object') return s;
+      return { ...s, content: d.content, metadata: d.metadata };
+    });
   }
 
   private putContent(attribute: string, value: unknown): this {

@@ -165,6 +165,23 @@ describe('OpenInference attributes', () => {
     expect(JSON.parse(a['output.value'])[0].finish_reason).toBe('stop');
   });
 
+  it('snapshots content when set: later mutation by the app changes nothing', () => {
+    h = harness({ ...OI, captureContent: 'SPAN_AND_EVENT' });
+    const messages = [{ role: 'user', parts: [{ type: 'text' as const, content: 'original' }] }];
+    const s = h.telemetry.startSpan({ kind: 'LLM', name: 'm' }).setInputMessages(messages);
+    messages[0]!.parts[0]!.content = 'mutated';
+    messages.push({ role: 'user', parts: [{ type: 'text', content: 'appended' }] });
+    s.end();
+    const span = h.t.spans()[0];
+    expect(span.attributes['llm.input_messages.0.message.content']).toBe('original');
+    expect(span.attributes['llm.input_messages.1.message.content']).toBeUndefined();
+    const event = span.events.find(
+      (e: any) => e.name === 'gen_ai.client.inference.operation.details',
+    );
+    expect(JSON.parse(event.attributes['gen_ai.input.messages'])).toHaveLength(1);
+    expect(JSON.stringify([span.attributes, span.events])).not.toContain('mutated');
+  });
+
   it('text completions also get llm.prompts / llm.choices', () => {
     h = harness({ ...OI, captureContent: true });
     h.telemetry
