@@ -207,14 +207,21 @@ function wrapReadable(original: Function, host: PatchHost): Function {
     const result = context.with(deferred, original as AnyFn, this, ...args);
     if (!(result instanceof Promise)) return result;
     const handler = host.handler;
-    return result.then((readable) => {
-      try {
-        watchCancel(readable, deferred, handler);
-      } catch (err) {
-        logSwallowed('langchain stream watch', err);
-      }
-      return readable;
-    });
+    // A side reaction registered before the caller's own: the watcher is in place by the time
+    // the caller sees the stream, and the caller still gets LangChain's own promise.
+    result.then(
+      (readable) => {
+        try {
+          watchCancel(readable, deferred, handler);
+        } catch (err) {
+          logSwallowed('langchain stream watch', err);
+        }
+      },
+      () => {
+        // the caller handles the rejection on the promise we return unchanged
+      },
+    );
+    return result;
   };
 }
 
