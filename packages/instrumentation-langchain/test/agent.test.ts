@@ -1,6 +1,7 @@
 import { renderTree } from '@genai-otel/test-utils';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { fixtures } from './fixtures.js';
 import { allByName, byName, isChildOf, setup } from './helpers.js';
 
 const { telemetry, instrumentation, require } = setup();
@@ -83,18 +84,34 @@ describe('createAgent (LangGraph)', () => {
   });
 });
 
-describe('legacy AgentExecutor', () => {
-  it('a run named AgentExecutor becomes invoke_agent AgentExecutor over its steps', async () => {
-    // langchain 1.x moved AgentExecutor to @langchain/classic; its runs are chain runs named
-    // "AgentExecutor", which is what the handler keys on.
-    const step = RunnableLambda.from(async (x: string) => x).withConfig({ runName: 'step' });
-    const executor = RunnableLambda.from(async (x: string) => step.invoke(x)).withConfig({
-      runName: 'AgentExecutor',
-    });
-    await executor.invoke('go');
+describe('legacy AgentExecutor (@langchain/classic)', () => {
+  it('invoke_agent AgentExecutor over its model and tool steps', async () => {
+    const { AgentExecutor } = require('@langchain/classic/agents');
+    const { UsageChatModel } = fixtures(require);
+    const { ChatPromptTemplate } = require('@langchain/core/prompts');
+    // A tiny agent runnable: call the model, then one tool call, then finish.
+    const agent = RunnableLambda.from(async (input: any) => {
+      await ChatPromptTemplate.fromMessages([['human', '{input}']])
+        .pipe(new UsageChatModel())
+        .invoke({ input: input.input });
+      if (input.steps.length === 0)
+        return { tool: 'get_weather', toolInput: { city: 'Paris' }, log: 'calling get_weather' };
+      return { returnValues: { output: input.steps[0].observation }, log: 'done' };
+    }).withConfig({ runName: 'agent_step' });
+    const executor = AgentExecutor.fromAgentAndTools({ agent, tools: [weather()] });
+    const out = await executor.invoke({ input: 'weather in Paris?' });
+    expect(out.output).toBe('sunny in Paris');
     const spans = telemetry.spans();
     const root = byName(spans, 'invoke_agent AgentExecutor');
-    expect(root.attributes['gen_ai.agent.name']).toBe('AgentExecutor');
-    expect(isChildOf(byName(spans, 'step'), root)).toBe(true);
+    expect(root.attributes).toMatchObject({
+      'genai_otel.span.kind': 'AGENT',
+      'gen_ai.agent.name': 'AgentExecutor',
+    });
+    expect(root.parentSpanContext?.spanId ?? root.parentSpanId).toBeUndefined();
+    const chats = spans.filter((s: any) => s.name === 'chat fake-model-1');
+    expect(chats).toHaveLength(2);
+    const toolSpan = byName(spans, 'execute_tool get_weather');
+    for (const s of [...chats, toolSpan]) expect(ancestors(spans, s)).toContain(root);
+    expect(instrumentation.openRuns).toBe(0);
   });
 });
