@@ -26,7 +26,7 @@ function runExample(
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -43,7 +43,9 @@ const trees = (stderr: string) =>
     .map((t) => t.replace(/ \(\d+(\.\d+)? (ms|s)\)/g, ''));
 
 describe('example: anthropic-rag', () => {
-  it('prints one query_with_context tree per request and exports the same spans over OTLP', async () => {
+  it('prints one query_with_context tree per request and exports the same spans over OTLP', {
+    timeout: 90_000,
+  }, async () => {
     const receiver = await startOtlpReceiver();
     try {
       const r = await runExample({

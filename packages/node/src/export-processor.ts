@@ -86,10 +86,20 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
   async forceFlush(): Promise<void> {
     try {
       // Drain everything queued now (new spans may keep arriving; they wait for the next flush).
+      // If an export fails during the flush the backend is down or refusing: the rest of the
+      // queue is dropped (and counted) instead of waiting out one timeout per batch, so a
+      // flush at exit costs at most about one export timeout.
+      const failuresBefore = this.stats.failedExports;
       let rounds = Math.ceil(this.queue.length / this.maxBatch) + 1;
       while ((this.queue.length > 0 || this.inFlight) && rounds-- > 0) {
         if (!this.inFlight) this.kick();
         await this.inFlight;
+        if (this.stats.failedExports > failuresBefore && this.queue.length > 0) {
+          this.stats.droppedExportFailed += this.queue.length;
+          this.queue = [];
+          this.stats.queued = 0;
+          break;
+        }
       }
       await this.exporter.forceFlush?.();
     } catch (err) {

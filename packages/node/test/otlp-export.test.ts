@@ -188,7 +188,10 @@ describe('a backend that is down, hanging or failing', () => {
     const stats = handle!.exportStats()[0]!;
     expect(stats.exported).toBe(0);
     expect(stats.droppedExportFailed).toBe(25);
-    expect(stats.failedExports).toBeGreaterThanOrEqual(3);
+    // Three batches' worth, but the flush gave up on the rest of the queue after its first
+    // failed export (one batch may have failed before the flush began).
+    expect(stats.failedExports).toBeGreaterThanOrEqual(1);
+    expect(stats.failedExports).toBeLessThanOrEqual(2);
     expect(stats.queued).toBe(0);
   });
 

@@ -30,7 +30,7 @@ function treeLines(stderr: string): string[] {
 describe.each([
   ['ESM', '--import', 'app.mjs'],
   ['CommonJS', '--require', 'app.cjs'],
-])('register entry (%s)', (_label, flag, app) => {
+])('register entry (%s)', { timeout: 90_000 }, (_label, flag, app) => {
   it('prints the console tree by default, with the Anthropic call under the app span', async () => {
     const r = await runNode([flag, '@genai-otel/node/register', app], {
       cwd: fixtures,
@@ -82,7 +82,7 @@ describe.each([
   });
 });
 
-describe('register entry: exit behaviour is the application’s', () => {
+describe('register entry: exit behaviour is the application’s', { timeout: 90_000 }, () => {
   it('keeps an explicit process.exit code (and the finished trace was already printed)', async () => {
     const r = await runNode(['--import', '@genai-otel/node/register', 'app.mjs'], {
       cwd: fixtures,
@@ -126,5 +126,14 @@ describe('register entry: exit behaviour is the application’s', () => {
     expect(r.stdout).toContain('app handler ran');
     expect(r.code).toBe(7);
     expect((await receiver.waitForSpans(1))[0]!.name).toBe('startup');
+  });
+});
+
+describe('setupTelemetry in code (CommonJS, no register entry)', { timeout: 90_000 }, () => {
+  it('patches a framework required after set-up and stamps withGenAIContext values', async () => {
+    const r = await runNode(['in-code.cjs'], { cwd: fixtures });
+    expect(r.code, r.stderr).toBe(0);
+    expect(treeLines(r.stderr)).toEqual(['chat claude-test (T) in 10 / out 5 tokens user.id=u-7']);
+    expect(r.stdout).toContain('"name":"console","exported":1');
   });
 });
