@@ -226,6 +226,10 @@ export class LlamaIndexHooks {
     if (ownFn(proto, 'run') && /AgentWorkflow$/.test(C.name)) {
       this.patcher.wrap(proto, 'run', (o) => this.workflowRunWrapper(o));
     }
+    // Rerankers among the node postprocessors (JinaAIReranker, CohereRerank, LLMRerank...).
+    if (ownFn(proto, 'postprocessNodes') && /Rerank/i.test(C.name)) {
+      this.patcher.wrap(proto, 'postprocessNodes', (o) => this.rerankWrapper(o));
+    }
     // Tool classes with a prototype `call` (QueryEngineTool, ...); FunctionTool's `call` is
     // an instance property and is wrapped when an agent or LLM call hands the tool over.
     if (/Tool$/.test(C.name) && ownFn(proto, 'call') && !extendsOrIs(C, bases.BaseLLM)) {
@@ -600,6 +604,46 @@ export class LlamaIndexHooks {
     };
   }
 
+  /** Rerankers (`postprocessNodes(nodes, query)`): a RERANKER span with document counts. */
+  private rerankWrapper(original: AnyFn): AnyFn {
+    const hooks = this;
+    return function (this: unknown, ...args: unknown[]) {
+      const parent = context.active();
+      if (!hooks.active || isActive(parent, 'rerank', this)) return original.apply(this, args);
+      const name = className(this);
+      const model = modelOf(this);
+      const span = hooks.start({
+        kind: 'RERANKER',
+        name: `rerank ${model ?? name}`,
+        attributes: { [ATTR_LLAMAINDEX_CLASS]: name },
+      });
+      if (!span) return original.apply(this, args);
+      const topN = read(this, 'topN') ?? read(this, 'topK');
+      const query = safely('llamaindex rerank query', () => queryText({ query: args[1] }));
+      safely('llamaindex rerank input', () =>
+        span.setReranker({
+          model,
+          topK: typeof topN === 'number' ? topN : undefined,
+          inputDocuments: toDocuments(args[0]),
+        }),
+      );
+      return hooks.run(
+        markActive(span.context, 'rerank', this),
+        this,
+        original,
+        args,
+        (value) => {
+          span.setReranker({ query, outputDocuments: toDocuments(value) });
+          span.end();
+        },
+        (error) => {
+          span.recordError(error);
+          span.end();
+        },
+      );
+    };
+  }
+
   /** Embedding models: `embeddings {model}` with the batch size. */
   private embeddingWrapper(original: AnyFn, kind: 'query' | 'batch'): AnyFn {
     const hooks = this;
@@ -851,16 +895,19 @@ export class LlamaIndexHooks {
       const parent = context.active();
       if (!hooks.active || isActive(parent, 'llm', this)) return original.apply(this, args);
       const params = args[0];
+      // Request details at start: samplers see model, provider and server.
+      const request = safely('llamaindex llm request details', () => requestDetails(this, params));
       const span = hooks.start({
         kind: 'LLM',
         operation,
         name: modelOf(this) ?? className(this),
         provider: hooks.provider(this),
+        request,
         attributes: { [ATTR_LLAMAINDEX_CLASS]: className(this) },
       });
       if (!span) return original.apply(this, args);
       safely('llamaindex llm request', () => {
-        span.setRequest(requestDetails(this, params));
+        if (request) span.setRequest(request);
         if (span.policy.enabled) {
           if (operation === 'chat')
             span.setInputMessages(toInputMessages(read(params, 'messages')));

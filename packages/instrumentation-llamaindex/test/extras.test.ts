@@ -1,4 +1,4 @@
-import { parentId } from '@genai-otel/test-utils';
+import { createTestTelemetry, parentId } from '@genai-otel/test-utils';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildIndex, type Fakes, loadLlamaIndex, makeFakes, VERSIONS } from './fixtures.js';
@@ -170,6 +170,65 @@ describe.each(VERSIONS)('llamaindex $label extras', ({ specifier }) => {
     } finally {
       li.Settings.llm = previous;
     }
+  });
+
+  it('rerankers among node postprocessors: a RERANKER span inside the query', async () => {
+    process.env.JINAAI_API_KEY ??= 'jina-test-key';
+    // The real JinaAIReranker.postprocessNodes, with its HTTP call replaced (offline).
+    class OfflineJina extends li.JinaAIReranker {
+      async rerank(_query: string, documents: string[]) {
+        return documents
+          .map((_d, index) => ({ index, relevance_score: 1 - index / 10 }))
+          .slice(0, 1);
+      }
+    }
+    const engine = index.asQueryEngine({
+      nodePostprocessors: [new OfflineJina({ topN: 1 })],
+    } as any);
+    await engine.query({ query: 'What is OpenTelemetry?' });
+    const spans = h.t.spans();
+    const rerank = one(spans, 'rerank jina-reranker-v1-base-en');
+    expect(parentId(rerank)).toBe(spanId(one(spans, 'query')));
+    expect(rerank.attributes).toMatchObject({
+      'genai_otel.span.kind': 'RERANKER',
+      'gen_ai.request.model': 'jina-reranker-v1-base-en',
+      'genai_otel.reranker.top_k': 1,
+      'genai_otel.reranker.input_document_count': 2,
+      'genai_otel.reranker.output_document_count': 1,
+    });
+    expect(one(spans, 'synthesize').attributes['genai_otel.llamaindex.node_count']).toBe(1);
+  });
+
+  it('samplers see the model, provider and request parameters at span start', async () => {
+    const seen: Array<{ name: string; attributes: Record<string, unknown> }> = [];
+    const sampler = {
+      shouldSample: (
+        _ctx: unknown,
+        _trace: string,
+        name: string,
+        _kind: unknown,
+        attributes: any,
+      ) => {
+        seen.push({ name, attributes: { ...attributes } });
+        return { decision: 2 };
+      },
+      toString: () => 'recording sampler',
+    };
+    const sampled = createTestTelemetry({ sampler });
+    h.instrumentor.setTracerProvider(sampled.tracerProvider);
+    try {
+      await fakes.llm.chat({ messages: [{ role: 'user', content: 'hi' }] });
+    } finally {
+      h.instrumentor.setTracerProvider(h.t.tracerProvider);
+      await sampled.shutdown();
+    }
+    const start = seen.find((s) => s.name === 'chat fake-llm-1');
+    expect(start?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'fakellm',
+      'gen_ai.request.model': 'fake-llm-1',
+      'gen_ai.request.temperature': 0.2,
+    });
   });
 
   it('OpenInference vocabulary when asked for', async () => {
