@@ -7,9 +7,11 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 
 export class CountingNoopExporter {
   spans = 0;
+  roots = 0;
   batches = 0;
   export(spans, resultCallback) {
     this.spans += spans.length;
+    for (const s of spans) if (!s.parentSpanContext && !s.parentSpanId) this.roots += 1;
     this.batches += 1;
     resultCallback({ code: 0 });
   }

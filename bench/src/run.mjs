@@ -94,6 +94,7 @@ if (only.has('overhead')) {
             usPerCall: res.usPerCall,
             cpuUsPerCall: res.cpuUsPerCall,
             spansPerCall: res.spansPerCall,
+            rootsPerCall: res.rootsPerCall,
           });
           cell.sample = res.sample;
         }
@@ -112,6 +113,7 @@ if (only.has('heap')) {
     for (const wl of Object.keys(family.workloads)) {
       for (const row of family.rowOrder) {
         if (results.overhead[fam]?.[wl]?.[row]?.error) continue;
+        if (family.heapRows && !family.heapRows.includes(row)) continue;
         jobs.push({
           family: fam,
           row,
@@ -173,16 +175,15 @@ if (only.has('install')) {
 // 5. Sampler throughput (the sampler's own benchmark script, when present).
 if (only.has('sampler')) {
   const script = join(REPO, 'packages/core/bench/sampler.mjs');
+  const samplerArgs = quick
+    ? ['--spans', '100000', '--rounds', '3']
+    : ['--spans', '150000', '--rounds', '5'];
   if (existsSync(script)) {
     log('sampler');
-    const res = await run(
-      process.execPath,
-      ['--expose-gc', script, ...(quick ? ['--quick'] : [])],
-      {
-        cwd: join(REPO, 'packages/core'),
-        timeoutMs: 600_000,
-      },
-    );
+    const res = await run(process.execPath, ['--expose-gc', script, ...samplerArgs], {
+      cwd: join(REPO, 'packages/core'),
+      timeoutMs: 600_000,
+    });
     results.sampler = {
       script: 'packages/core/bench/sampler.mjs',
       code: res.code,

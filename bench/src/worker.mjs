@@ -51,6 +51,7 @@ if (spec.mode === 'time') {
   await settle();
   await fullGc();
   const spansBefore = otel.exporter.spans;
+  const rootsBefore = otel.exporter.roots;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await runCalls(spec.iters);
@@ -60,6 +61,7 @@ if (spec.mode === 'time') {
   result.usPerCall = ((t1 - t0) * 1000) / spec.iters;
   result.cpuUsPerCall = (cpu.user + cpu.system) / spec.iters;
   result.spansPerCall = (otel.exporter.spans - spansBefore) / spec.iters;
+  result.rootsPerCall = (otel.exporter.roots - rootsBefore) / spec.iters;
 } else if (spec.mode === 'heap') {
   const half = Math.floor(spec.iters / 2);
   await runCalls(spec.warmup);

@@ -1,0 +1,87 @@
+// CPU profile of one row on one workload:
+//   node src/profile.mjs <family> <row> <workload> [iterations]
+// Writes profiles/<family>-<row>-<workload>.cpuprofile and prints self time by package and
+// the top functions, so the cost of an instrumentation can be located.
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startFakeAnthropic } from './fake-anthropic-server.mjs';
+import { families } from './registry.mjs';
+import { BENCH_DIR, runWorker } from './spawn.mjs';
+
+const [fam, row, workload, itersArg] = process.argv.slice(2);
+const family = families[fam];
+if (!family?.rows[row] || !family.workloads[workload]) {
+  process.stderr.write('usage: node src/profile.mjs <family> <row> <workload> [iterations]\n');
+  process.exit(2);
+}
+const dir = join(BENCH_DIR, 'profiles');
+const tmp = join(dir, `tmp-${process.pid}`);
+await mkdir(tmp, { recursive: true });
+const anthropic = family.needsAnthropicServer ? await startFakeAnthropic() : undefined;
+const def = family.workloads[workload];
+const res = await runWorker(
+  {
+    family: fam,
+    row,
+    workload,
+    mode: 'time',
+    iters: Number(itersArg ?? def.iters * 2),
+    warmup: def.warmup,
+    anthropicUrl: anthropic?.url,
+  },
+  { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200'] },
+);
+await anthropic?.close();
+if (res.error) {
+  process.stderr.write(`${res.error}\n`);
+  process.exit(1);
+}
+const [file] = await readdir(tmp);
+const out = join(dir, `${fam}-${row}-${workload}.cpuprofile`);
+await rename(join(tmp, file), out);
+await rm(tmp, { recursive: true, force: true });
+
+const profile = JSON.parse(await readFile(out, 'utf8'));
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+const dt = profile.timeDeltas;
+for (let i = 0; i < profile.samples.length; i++)
+  self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0));
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+
+function packageOf(url) {
+  if (!url) return '(native/vm)';
+  if (url.startsWith('node:')) return 'node:internal';
+  const ours = url.match(/\/packages\/([^/]+)\/dist\//);
+  if (ours) return `ours:${ours[1]}`;
+  const nm = url.split('/node_modules/').pop();
+  if (nm === url) return url.includes('/bench/src/') ? 'bench harness' : url;
+  const parts = nm.split('/');
+  return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+const pkgs = new Map();
+const fns = new Map();
+for (const [id, us] of self) {
+  const n = byId.get(id);
+  const cf = n.callFrame;
+  const pkg = cf.functionName.startsWith('(') ? cf.functionName : packageOf(cf.url);
+  pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
+  const key = `${cf.functionName || '(anonymous)'} ${packageOf(cf.url)}:${cf.lineNumber + 1}`;
+  fns.set(key, (fns.get(key) ?? 0) + us);
+}
+const pct = (us) => `${((us / total) * 100).toFixed(1)}%`;
+const perCall = (us) => `${(us / res.iters).toFixed(1)} µs/call`;
+console.log(
+  `${fam}/${row}/${workload}: ${res.usPerCall.toFixed(0)} µs/call wall, ${res.cpuUsPerCall.toFixed(0)} µs/call CPU; profile ${out}`,
+);
+console.log('\nSelf time by package:');
+for (const [k, v] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, 15))
+  console.log(`  ${pct(v).padStart(6)}  ${perCall(v).padStart(16)}  ${k}`);
+console.log('\nTop functions (self time):');
+const focus = process.env.PROFILE_FOCUS;
+for (const [k, v] of [...fns]
+  .filter(([k]) => !focus || k.includes(focus))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 25))
+  console.log(`  ${pct(v).padStart(6)}  ${perCall(v).padStart(16)}  ${k}`);
