@@ -175,7 +175,8 @@ describe.each(VERSIONS)('llamaindex $label extras', ({ specifier }) => {
   it('rerankers among node postprocessors: a RERANKER span inside the query', async () => {
     process.env.JINAAI_API_KEY ??= 'jina-test-key';
     // The real JinaAIReranker.postprocessNodes, with its HTTP call replaced (offline).
-    class OfflineJina extends li.JinaAIReranker {
+    const Jina: any = li.JinaAIReranker;
+    class OfflineJina extends Jina {
       async rerank(_query: string, documents: string[]) {
         return documents
           .map((_d, index) => ({ index, relevance_score: 1 - index / 10 }))
