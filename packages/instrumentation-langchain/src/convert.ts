@@ -23,6 +23,7 @@ import {
   type ResponseDetails,
   type RetrievedDocument,
   type TokenUsage,
+  type ToolDefinition,
 } from '@genai-otel/core';
 import type { Attributes } from '@opentelemetry/api';
 
@@ -403,6 +404,43 @@ export function documents(docs: unknown): RetrievedDocument[] | undefined {
     out[i] = doc;
   }
   return out;
+}
+
+/** `description` of a tool instance (LangChain does not serialise tools into callbacks). */
+export function ownerDescription(owner: unknown): string | undefined {
+  try {
+    return isObj(owner) ? str(owner.description) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Tools bound to a model call (`invocation_params.tools`), in OpenAI
+ * (`{type, function: {name, description, parameters}}`), Anthropic
+ * (`{name, description, input_schema}`) or LangChain-style shapes.
+ */
+export function toolDefinitions(extraParams: unknown): ToolDefinition[] | undefined {
+  const ip =
+    isObj(extraParams) && isObj(extraParams.invocation_params)
+      ? (extraParams.invocation_params as Obj)
+      : undefined;
+  const tools = ip?.tools;
+  if (!Array.isArray(tools) || tools.length === 0) return undefined;
+  const out: ToolDefinition[] = [];
+  for (const t of tools.slice(0, 128)) {
+    if (!isObj(t)) continue;
+    const fn = isObj(t.function) ? t.function : t;
+    const name = str(fn.name);
+    if (!name) continue;
+    const def: ToolDefinition = { type: str(t.type) ?? 'function', name };
+    const description = str(fn.description);
+    if (description) def.description = description;
+    const parameters = fn.parameters ?? fn.input_schema ?? fn.schema;
+    if (parameters !== undefined) def.parameters = parameters;
+    out.push(def);
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 /** A tool's result as recorded: a ToolMessage's content, else the value. */

@@ -15,7 +15,11 @@ export class DeferredContext implements Context {
   /** The run that claimed this context (opaque to this module). */
   run: unknown = undefined;
 
-  constructor(readonly base: Context) {}
+  constructor(
+    readonly base: Context,
+    /** The object whose method opened this context (a tool, model or retriever instance). */
+    readonly owner?: unknown,
+  ) {}
 
   getValue(key: symbol): unknown {
     return (this.target ?? this.base).getValue(key);

@@ -12,6 +12,7 @@ import {
   documents,
   inputMessages,
   outputMessages,
+  ownerDescription,
   providerName,
   requestAttributes,
   requestDetails,
@@ -19,6 +20,7 @@ import {
   runDisplayName,
   serializedClass,
   toolCallIdOf,
+  toolDefinitions,
   toolResult,
   usageFromOutput,
 } from './convert.js';
@@ -229,6 +231,8 @@ export class GenAICallbackHandler {
         // One run per message group / prompt: LangChain hands us `[group]` / `[prompt]`.
         const first = Array.isArray(input) ? input[0] : undefined;
         span.setInputMessages(inputMessages(chat ? first : input));
+        const tools = toolDefinitions(extraParams);
+        if (tools) span.setToolDefinitions(tools);
       }
       this.track(
         newRun(runId, parentRunId, 'llm', span, span.context, parentRun?.agentName),
@@ -295,6 +299,7 @@ export class GenAICallbackHandler {
         name,
         callId: typeof toolCallId === 'string' ? toolCallId : undefined,
         type: 'function',
+        description: ownerDescription(deferred?.owner),
         arguments: span.policy.enabled ? input : undefined,
       });
       if (parentRun === undefined) setConversation(span, isObj(metadata) ? metadata : undefined);

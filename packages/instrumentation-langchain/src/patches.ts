@@ -127,7 +127,12 @@ function wrapConfigure(original: Function, host: PatchHost): Function {
 function wrapAsync(original: Function, host: PatchHost): Function {
   return function runInRunContext(this: unknown, ...args: unknown[]) {
     if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
-    return context.with(new DeferredContext(context.active()), original as AnyFn, this, ...args);
+    return context.with(
+      new DeferredContext(context.active(), this),
+      original as AnyFn,
+      this,
+      ...args,
+    );
   };
 }
 
@@ -135,7 +140,7 @@ function wrapAsync(original: Function, host: PatchHost): Function {
 function wrapStream(original: Function, host: PatchHost, isModel: boolean): Function {
   return function streamInRunContext(this: unknown, ...args: unknown[]) {
     if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
-    const deferred = new DeferredContext(context.active());
+    const deferred = new DeferredContext(context.active(), this);
     const inner = context.with(deferred, original as AnyFn, this, ...args) as
       | AsyncGenerator<unknown, unknown, unknown>
       | undefined;

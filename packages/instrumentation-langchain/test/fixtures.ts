@@ -51,8 +51,15 @@ export function fixtures(require: NodeJS.Require, core = '@langchain/core'): Fix
         ls_stop: options?.stop,
       };
     }
-    invocationParams() {
-      return { model: 'fake-model-1', temperature: 0.3, top_p: 0.9, top_k: 40, max_tokens: 256 };
+    invocationParams(options?: any) {
+      return {
+        model: 'fake-model-1',
+        temperature: 0.3,
+        top_p: 0.9,
+        top_k: 40,
+        max_tokens: 256,
+        ...(options?.tools ? { tools: options.tools } : {}),
+      };
     }
     async _generate() {
       if (this.inner) await this.inner();

@@ -139,6 +139,42 @@ describe('chains and chat models', () => {
   });
 });
 
+describe('tool definitions', () => {
+  it('tools bound to a model call are recorded (opt-in) in OpenAI and Anthropic shapes', async () => {
+    const tools = [
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object' } },
+      },
+      { name: 'search', description: 'Web search', input_schema: { type: 'object' } },
+    ];
+    await new UsageChatModel().invoke('hi', { tools });
+    expect(
+      byName(telemetry.spans(), 'chat fake-model-1').attributes['gen_ai.tool.definitions'],
+    ).toBeUndefined();
+    telemetry.reset();
+    instrumentation.setConfig({ captureContent: true });
+    await new UsageChatModel().invoke('hi', { tools });
+    const defs = JSON.parse(
+      byName(telemetry.spans(), 'chat fake-model-1').attributes['gen_ai.tool.definitions'],
+    );
+    expect(defs).toEqual([
+      {
+        type: 'function',
+        name: 'get_weather',
+        description: 'Weather',
+        parameters: { type: 'object' },
+      },
+      {
+        type: 'function',
+        name: 'search',
+        description: 'Web search',
+        parameters: { type: 'object' },
+      },
+    ]);
+  });
+});
+
 describe('streaming', () => {
   it('the span covers the whole stream, records time to first chunk and summed usage', async () => {
     const model = new UsageChatModel({ reply: 'one two three four' });
@@ -275,6 +311,7 @@ describe('retrievers, tools, RAG', () => {
       'gen_ai.tool.name': 'get_weather',
       'gen_ai.tool.call.id': 'call_9',
       'gen_ai.tool.type': 'function',
+      'gen_ai.tool.description': 'Weather for a city',
     });
     expect(span.attributes['gen_ai.tool.call.arguments']).toBeUndefined();
     expect(span.attributes['gen_ai.tool.call.result']).toBeUndefined();
