@@ -184,7 +184,7 @@ describe.each(VERSIONS)('llamaindex $label extras', ({ specifier }) => {
       }
     }
     const engine = index.asQueryEngine({
-      nodePostprocessors: [new OfflineJina({ topN: 1 })],
+      nodePostprocessors: [new (OfflineJina as any)({ topN: 1 })],
     } as any);
     await engine.query({ query: 'What is OpenTelemetry?' });
     const spans = h.t.spans();
