@@ -139,6 +139,18 @@ describe('chains and chat models', () => {
   });
 });
 
+describe('vocabularies', () => {
+  it("semconv: ['gen_ai', 'openinference'] adds OpenInference attributes", async () => {
+    instrumentation.setConfig({ semconv: ['gen_ai', 'openinference'] });
+    await prompt().pipe(new UsageChatModel()).invoke({ q: 'hi' });
+    const spans = telemetry.spans();
+    const llm = byName(spans, 'chat fake-model-1');
+    expect(llm.attributes['openinference.span.kind']).toBe('LLM');
+    expect(llm.attributes['llm.token_count.prompt']).toBe(USAGE.input_tokens);
+    expect(byName(spans, 'RunnableSequence').attributes['openinference.span.kind']).toBe('CHAIN');
+  });
+});
+
 describe('tool definitions', () => {
   it('tools bound to a model call are recorded (opt-in) in OpenAI and Anthropic shapes', async () => {
     const tools = [
