@@ -64,6 +64,31 @@ const bsp = () =>
   line === 3
     ? new sdk.BatchSpanProcessor({ exporter: noopExporter, ...bspOptions })
     : new sdk.BatchSpanProcessor(noopExporter, bspOptions);
+// An exporter doing what the OTLP exporters do before the network: protobuf serialisation.
+// otlp-transformer is reached through @genai-otel/node's OTLP exporter (no extra dependency).
+let otlp;
+try {
+  const requireFromNode = createRequire(here('../../node/package.json'));
+  const requireFromExporter = createRequire(
+    requireFromNode.resolve('@opentelemetry/exporter-trace-otlp-proto'),
+  );
+  otlp = requireFromExporter('@opentelemetry/otlp-transformer').ProtobufTraceSerializer;
+} catch {
+  otlp = undefined;
+}
+let otlpBytes = 0;
+const otlpExporter = {
+  export(spans, done) {
+    otlpBytes += otlp.serializeRequest(spans).length;
+    done({ code: 0 });
+  },
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
+const otlpBsp = () =>
+  line === 3
+    ? new sdk.BatchSpanProcessor({ exporter: otlpExporter, ...bspOptions })
+    : new sdk.BatchSpanProcessor(otlpExporter, bspOptions);
 const noopNext = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
 const sampler = (next, extra = {}) =>
   new AdaptiveSamplingSpanProcessor({
@@ -103,26 +128,36 @@ function buildSpans(n) {
   return spans;
 }
 
-/** Median ns/span for onStart+onEnd of every span, plus the processor's flush (export work). */
-async function timeProcessor(make, spans) {
-  const results = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const p = make();
-    gc();
-    const ctx = api.context.active();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < spans.length; i++) {
-      const s = spans[i];
-      p.onStart(s, ctx);
-      p.onEnd(s);
-    }
-    await p.forceFlush();
-    const ns = Number(process.hrtime.bigint() - t0);
-    results.push(ns / spans.length);
-    await p.shutdown();
+/** ns/span for onStart+onEnd of every span, plus the processor's flush (its export work). */
+async function oneRound(make, spans) {
+  const p = make();
+  gc();
+  const ctx = api.context.active();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i];
+    p.onStart(s, ctx);
+    p.onEnd(s);
   }
-  results.sort((a, b) => a - b);
-  return results[Math.floor(results.length / 2)]; // median
+  await p.forceFlush();
+  const ns = Number(process.hrtime.bigint() - t0);
+  await p.shutdown();
+  return ns / spans.length;
+}
+
+/**
+ * Runs the pipelines' rounds interleaved (A B C A B C ...) so that machine load drifts affect
+ * them alike, after `warmup` unmeasured rounds each (so every path is optimised). Medians.
+ */
+async function timeInterleaved(pipelines, spans, warmup = 3) {
+  const results = pipelines.map(() => []);
+  for (let r = 0; r < warmup + ROUNDS; r++) {
+    for (let i = 0; i < pipelines.length; i++) {
+      const ns = await oneRound(pipelines[i], spans);
+      if (r >= warmup) results[i].push(ns);
+    }
+  }
+  return results.map((rs) => rs.sort((a, b) => a - b)[Math.floor(rs.length / 2)]);
 }
 
 async function timeEndToEnd(makeProcessors, n) {
@@ -185,15 +220,14 @@ out(
 if (!globalThis.gc) out('(run with --expose-gc for stable memory numbers)');
 out();
 const spans = buildSpans(SPANS);
-// Warm-up so every path is optimised before measuring.
-await timeProcessor(bsp, spans.slice(0, 50_000));
-await timeProcessor(() => sampler(noopNext), spans.slice(0, 50_000));
-await timeProcessor(() => sampler(bsp()), spans.slice(0, 50_000));
-
-const a = await timeProcessor(bsp, spans);
-const b = await timeProcessor(() => sampler(noopNext), spans);
-const c = await timeProcessor(() => sampler(bsp()), spans);
-const b0 = await timeProcessor(() => sampler(noopNext, { decisionWaitMs: 0 }), spans);
+const pipelines = [
+  bsp,
+  () => sampler(noopNext),
+  () => sampler(noopNext, { decisionWaitMs: 0 }),
+  () => sampler(bsp()),
+];
+if (otlp) pipelines.push(otlpBsp, () => sampler(otlpBsp()));
+const [a, b, b0, c, d, e] = await timeInterleaved(pipelines, spans);
 out('## Processor cost (onStart + onEnd of ended spans, then forceFlush)');
 out('| pipeline | ns/span | spans/s |');
 out('|---|---:|---:|');
@@ -203,7 +237,12 @@ row('BatchSpanProcessor (no-op exporter), queue + export', a);
 row('AdaptiveSampling -> no-op (decisionWaitMs 1000)', b);
 row('AdaptiveSampling -> no-op (decisionWaitMs 0)', b0);
 row('AdaptiveSampling -> BatchSpanProcessor', c);
-out(`\nSampler cost / BSP cost per span: ${(b / a).toFixed(2)}x`);
+if (otlp) {
+  row('BatchSpanProcessor, exporter serialising OTLP protobuf', d);
+  row('AdaptiveSampling -> BatchSpanProcessor, OTLP protobuf', e);
+}
+out(`\nSampler cost / BSP (no-op exporter) cost per span: ${(b / a).toFixed(2)}x`);
+if (otlp) out(`Sampler -> BSP -> OTLP / BSP -> OTLP: ${(e / d).toFixed(2)}x`);
 out();
 
 const e1 = await timeEndToEnd(() => [bsp()], SPANS);

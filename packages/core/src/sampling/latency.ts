@@ -72,13 +72,15 @@ export class WindowedQuantile {
 
   /**
    * The current threshold for quantile `q` (interpolated inside its sketch bin), or undefined
-   * while fewer than `minSamples` samples are held. Recomputed every 8 additions or on a
-   * window rotation, since one more sample barely moves a high quantile.
+   * while fewer than `minSamples` samples are held. Recomputed on a window rotation and after
+   * about 1% new samples.
    */
   threshold(now: number, q: number): number | undefined {
     this.advance(now);
     if (this.total.count < this.options.minSamples) return undefined;
-    if (this.addsSinceCompute >= 8) {
+    // Recompute after ~1% new samples (at least 16): one more sample barely moves a high
+    // quantile, and the scan is O(bins).
+    if (this.addsSinceCompute >= Math.max(16, this.total.count >> 7)) {
       this.cachedThreshold = this.total.quantileInterpolated(q);
       this.addsSinceCompute = 0;
     }

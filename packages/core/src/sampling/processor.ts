@@ -122,6 +122,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private due: TraceBuffer[] = [];
   private dueHead = 0;
   private nextTimeoutAt = Number.POSITIVE_INFINITY;
+  private endsSinceSweep = 0;
   private bufferedSpans = 0;
   private readonly decisions = new Map<string, Decision>();
   /** Trace ids of `decisions` in insertion order (a ring), for FIFO eviction. */
@@ -271,34 +272,46 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
         this.annotateEnd(span);
         return;
       }
-      const now = this.now();
+      // The clock is read only when something time-related happens (a new trace, a root
+      // ending, a forced decision), plus every 64 spans for the sweep.
+      let now = Number.NaN;
       const traceId = sc.traceId;
-      const decided = this.decisions.get(traceId);
-      if (decided) {
-        this.lateSpan(span, decided);
-      } else {
-        let buf = this.buffers.get(traceId);
-        if (!buf) buf = this.createBuffer(traceId, now);
-        if (!buf.hasError && this.checkError(span)) buf.hasError = true;
-        buf.spans.push(span);
-        this.bufferedSpans++;
-        if (buf.open > 0) buf.open--;
-        if (
-          buf.root === undefined &&
-          (buf.rootSpanId === undefined ? isLocalRoot(span) : buf.rootSpanId === sc.spanId)
-        ) {
-          buf.root = span;
-          buf.rootEndedAt = now;
-          this.due.push(buf);
+      let buf = this.buffers.get(traceId);
+      if (buf === undefined) {
+        const decided = this.decisions.get(traceId);
+        if (decided) {
+          this.lateSpan(span, decided);
+          return;
         }
-        if (buf.spans.length >= this.o.maxSpansPerTrace)
-          this.decide(buf, now, 'max_spans_per_trace');
+        now = this.now();
+        buf = this.createBuffer(traceId, now);
+      }
+      if (!buf.hasError && this.checkError(span)) buf.hasError = true;
+      buf.spans.push(span);
+      this.bufferedSpans++;
+      if (buf.open > 0) buf.open--;
+      if (
+        buf.root === undefined &&
+        (buf.rootSpanId === undefined ? isLocalRoot(span) : buf.rootSpanId === sc.spanId)
+      ) {
+        if (Number.isNaN(now)) now = this.now();
+        buf.root = span;
+        buf.rootEndedAt = now;
+        this.due.push(buf);
+      }
+      if (buf.spans.length >= this.o.maxSpansPerTrace) {
+        if (Number.isNaN(now)) now = this.now();
+        this.decide(buf, now, 'max_spans_per_trace');
+      }
+      if (this.bufferedSpans > this.o.maxBufferedSpans) {
+        if (Number.isNaN(now)) now = this.now();
         while (
           this.bufferedSpans > this.o.maxBufferedSpans &&
           this.evictOne(now, 'max_buffered_spans')
         );
       }
-      this.sweep(now);
+      if (!Number.isNaN(now)) this.sweep(now);
+      else if ((++this.endsSinceSweep & 63) === 0) this.sweep(this.now());
     } catch (err) {
       logSwallowed('sampling: onEnd', err);
       this.forward(span); // never lose a span to a bug of ours
