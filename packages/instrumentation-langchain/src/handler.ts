@@ -64,13 +64,10 @@ export class GenAICallbackHandler {
   readonly registry: RunRegistry;
 
   constructor(private readonly host: HandlerHost) {
-    this.registry = new RunRegistry(() => {
-      const c = host.getConfig();
-      return {
-        cap: positive(c.maxOpenRuns) ?? DEFAULT_MAX_RUNS,
-        ttlMs: positive(c.runTtlMs) ?? DEFAULT_TTL_MS,
-      };
-    });
+    this.registry = new RunRegistry(
+      () => positive(host.getConfig().maxOpenRuns) ?? DEFAULT_MAX_RUNS,
+      () => positive(host.getConfig().runTtlMs) ?? DEFAULT_TTL_MS,
+    );
   }
 
   // ----- chains, agents, graphs -----

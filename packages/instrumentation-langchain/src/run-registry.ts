@@ -32,7 +32,11 @@ export class RunRegistry {
   private readonly runs = new Map<string, RunState>();
   private evictedCount = 0;
 
-  constructor(private readonly limits: () => { cap: number; ttlMs: number }) {}
+  /** `cap()` and `ttlMs()` are read on inserts (live config), without allocating. */
+  constructor(
+    private readonly cap: () => number,
+    private readonly ttlMs: () => number,
+  ) {}
 
   get size(): number {
     return this.runs.size;
@@ -48,9 +52,14 @@ export class RunRegistry {
   }
 
   add(run: RunState): void {
-    const { cap, ttlMs } = this.limits();
     this.runs.set(run.id, run);
-    if (this.runs.size > cap || this.runs.size > 64) this.evict(cap, ttlMs, run.startedAt);
+    const size = this.runs.size;
+    // Small maps skip the TTL scan (at most 64 stale runs linger until the map grows).
+    if (size > 64) this.evict(this.cap(), this.ttlMs(), run.startedAt);
+    else {
+      const cap = this.cap();
+      if (size > cap) this.evict(cap, this.ttlMs(), run.startedAt);
+    }
   }
 
   /** Removes and returns the run (ending is the caller's job). */
