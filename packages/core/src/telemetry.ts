@@ -264,7 +264,7 @@ export class GenAISpan {
       ...options.attributes,
     };
     this.attrs = { ...startAttrs };
-    const spanName = options.spanName ?? genAISpanName(options.kind, this.operation, options.name);
+    const spanName = options.spanName ?? genAISpanName(options.kind, this.operation, name);
     this.startMs = toMillis(options.startTime) ?? Date.now();
     this.span =
       noopSpan ??
