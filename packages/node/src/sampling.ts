@@ -70,8 +70,15 @@ export function resolveAdaptiveSampling(
   return new Processor({ ...adaptiveOptions(setting).processor, next });
 }
 
-/** The head sampler, or undefined for the SDK default (parent-based always-on). */
-export function resolveSampler(options: SetupTelemetryOptions): SamplerLike | undefined {
+/**
+ * The head sampler. Always explicit (parent-based always-on by default), so the SDK never
+ * re-reads `OTEL_TRACES_SAMPLER` itself and complains about values only we know.
+ */
+export function resolveSampler(options: SetupTelemetryOptions): SamplerLike {
+  return chooseSampler(options) ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
+}
+
+function chooseSampler(options: SetupTelemetryOptions): SamplerLike | undefined {
   if (adaptiveRequested(options.adaptiveSampling)) {
     // Spans must be SAMPLED for the tail stage to see them; the head sampler keeps `ot=th`.
     const head = adaptiveOptions(options.adaptiveSampling).headSampler;

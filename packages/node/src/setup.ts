@@ -178,7 +178,7 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
   const tracerProvider = new TracerProvider({
     resource,
     spanProcessors: spanProcessors as any,
-    ...(sampler ? { sampler: sampler as any } : {}),
+    sampler: sampler as any,
   });
 
   // --- metrics

@@ -1,4 +1,4 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setupTelemetry } from '../src/index.js';
 import type { SetupTelemetryOptions, TelemetryHandle } from '../src/types.js';
@@ -74,5 +74,43 @@ describe('adaptive tail sampling (core) wired by setupTelemetry', () => {
     const stream = run({ adaptiveSampling: false });
     await handle!.forceFlush();
     expect(stream.text().match(/^ok-\d+ /gm)).toHaveLength(20);
+  });
+});
+
+describe('standard head samplers and W3C propagation', () => {
+  it('parentbased_traceidratio: drops new roots at ratio 0 but follows a sampled remote parent and its baggage', async () => {
+    const stream = captureStream();
+    handle = setupTelemetry({
+      traceExporters: ['console'],
+      console: { stream, rootAttributes: ['user.id'] },
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0,
+      instrumentations: { anthropic: false, langchain: false, llamaindex: false },
+      esmHook: false,
+    });
+    const tracer = trace.getTracer('head');
+    tracer.startActiveSpan('local-root', (s) => {
+      expect(s.isRecording()).toBe(false);
+      s.end();
+    });
+    const carrier = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      baggage: 'user.id=u-remote,other=x',
+    };
+    const remote = propagation.extract(context.active(), carrier);
+    context.with(remote, () => {
+      tracer.startActiveSpan('handle-incoming', (s) => {
+        expect(s.isRecording()).toBe(true);
+        expect(s.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+        // Outgoing calls carry the same trace and baggage.
+        const out: Record<string, string> = {};
+        propagation.inject(context.active(), out);
+        expect(out.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+        expect(out.baggage).toContain('user.id=u-remote');
+        s.end();
+      });
+    });
+    await handle.forceFlush();
+    expect(stream.text()).toMatch(/^handle-incoming \(.+\) user\.id=u-remote\n\n$/);
   });
 });
