@@ -175,6 +175,32 @@ describe('content policy on spans', () => {
     expect(h.t.spans()[0].attributes['gen_ai.input.messages']).toBeUndefined();
   });
 
+  it('tool definitions are opt-in content; tool type and description are not', () => {
+    h = harness();
+    const defs = [{ type: 'function', name: 'weather', parameters: { type: 'object' } }];
+    h.telemetry.startSpan({ kind: 'LLM', name: 'm' }).setToolDefinitions(defs).end();
+    h.config.captureContent = true;
+    h.telemetry.startSpan({ kind: 'LLM', name: 'm' }).setToolDefinitions(defs).end();
+    h.telemetry
+      .startSpan({ kind: 'TOOL', name: 'weather' })
+      .setTool({ type: 'function', description: 'Weather lookup' })
+      .end();
+    const [off, on, tool] = h.t.spans();
+    expect(off.attributes['gen_ai.tool.definitions']).toBeUndefined();
+    expect(JSON.parse(on.attributes['gen_ai.tool.definitions'])).toEqual(defs);
+    expect(tool.attributes['gen_ai.tool.type']).toBe('function');
+    expect(tool.attributes['gen_ai.tool.description']).toBe('Weather lookup');
+  });
+
+  it('lists at most 100 documents but counts them all', () => {
+    h = harness();
+    const documents = Array.from({ length: 250 }, (_, i) => ({ id: `d${i}`, score: i }));
+    h.telemetry.startSpan({ kind: 'RETRIEVER', name: 'kb' }).setRetrieval({ documents }).end();
+    const a = h.t.spans()[0].attributes;
+    expect(a['genai_otel.retrieval.document_count']).toBe(250);
+    expect(JSON.parse(a['gen_ai.retrieval.documents'])).toHaveLength(100);
+  });
+
   it('captures tool arguments/results and retrieval query/documents when on', () => {
     h = harness({ captureContent: true });
     h.telemetry
