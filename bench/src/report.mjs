@@ -85,8 +85,9 @@ export function renderReport(results, families) {
     const S = [];
     S.push('## 1. Per-call overhead', '');
     S.push(
-      `Median over ${config.rounds} rounds; each row of a workload runs in its own fresh \`node\` process per round, ` +
-        'rows rotated and reversed from round to round. Every row registers the same tracer provider, ' +
+      `Median over ${config.rounds} rounds; each row runs in its own fresh \`node\` process per round (which runs the ` +
+        "family's workloads one after the other, their order rotated per round), the order of rows rotated and reversed " +
+        'from round to round. Every row registers the same tracer provider, ' +
         "`BatchSpanProcessor` (SDK defaults) and a no-op exporter. A call is timed until LangChain's " +
         'background callbacks have settled and the processor has flushed. "vs" columns are medians of per-round ' +
         'ratios; "added" is the row\'s median minus the uninstrumented median; "spread" is (max - min) / median of the rounds.',
@@ -203,7 +204,7 @@ export function renderReport(results, families) {
     const S = [];
     S.push('## 2. Heap growth', '');
     S.push(
-      `Each row and workload in a fresh \`node --expose-gc\` process: ${config.heapWarmup} warm-up invocations, forced GC, ` +
+      `Each row in a fresh \`node --expose-gc\` process that runs the workloads in turn; per workload: ${config.heapWarmup} warm-up invocations, forced GC, ` +
         `heap used as baseline, then ${config.heapIters} invocations (callbacks settled, spans flushed, forced GC after each half). ` +
         `Growth below ${fmt.bytes(HEAP_NOISE_BYTES)} over the whole run is reported as zero (noise: JIT, lazily built caches).`,
       '',

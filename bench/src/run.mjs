@@ -56,47 +56,50 @@ if (
   anthropic = await startFakeAnthropic();
 }
 
-// 1. Per-call overhead: every row of a workload in the same run, one fresh child process per
-// row per round, row order rotated and reversed from round to round; medians over rounds.
+// 1. Per-call overhead: every row in the same run, one fresh child process per row per round
+// (it runs all the family's workloads, in an order rotated from round to round); row order
+// rotated and reversed from round to round; medians over rounds.
+const workloadSpec = (def, wl) => ({
+  workload: wl,
+  iters: Math.max(200, Math.round(def.iters * config.itersScale)),
+  warmup: Math.round(def.warmup * config.itersScale),
+});
 if (only.has('overhead')) {
   const broken = new Map();
   for (let round = 0; round < config.rounds; round++) {
     for (const fam of familyNames) {
       const family = families[fam];
-      for (const [wl, def] of Object.entries(family.workloads)) {
-        for (const row of orderForRound(family.rowOrder, round)) {
-          const key = `${fam}/${wl}/${row}`;
-          results.overhead[fam] ??= {};
+      const wls = orderForRound(Object.keys(family.workloads), round);
+      results.overhead[fam] ??= {};
+      for (const row of orderForRound(family.rowOrder, round)) {
+        const cells = wls.map((wl) => {
           results.overhead[fam][wl] ??= {};
           results.overhead[fam][wl][row] ??= { rounds: [] };
-          const cell = results.overhead[fam][wl][row];
-          if (broken.has(`${fam}/${row}`)) {
-            cell.error = broken.get(`${fam}/${row}`);
-            continue;
-          }
-          const res = await runWorker({
-            family: fam,
-            row,
-            workload: wl,
-            mode: 'time',
-            iters: Math.max(200, Math.round(def.iters * config.itersScale)),
-            warmup: Math.round(def.warmup * config.itersScale),
-            anthropicUrl: anthropic?.url,
-          });
-          if (res.error) {
-            log(`  ${key}: ${res.error}`);
-            cell.error = res.error;
-            broken.set(`${fam}/${row}`, res.error);
-            continue;
-          }
-          cell.rounds.push({
+          return results.overhead[fam][wl][row];
+        });
+        if (broken.has(`${fam}/${row}`)) continue;
+        const res = await runWorker({
+          family: fam,
+          row,
+          mode: 'time',
+          workloads: wls.map((wl) => workloadSpec(family.workloads[wl], wl)),
+          anthropicUrl: anthropic?.url,
+        });
+        if (res.error) {
+          log(`  ${fam}/${row}: ${res.error}`);
+          broken.set(`${fam}/${row}`, res.error);
+          for (const cell of cells) cell.error = res.error;
+          continue;
+        }
+        for (const r of res.results) {
+          results.overhead[fam][r.workload][row].rounds.push({
             round,
-            usPerCall: res.usPerCall,
-            cpuUsPerCall: res.cpuUsPerCall,
-            spansPerCall: res.spansPerCall,
-            rootsPerCall: res.rootsPerCall,
+            usPerCall: r.usPerCall,
+            cpuUsPerCall: r.cpuUsPerCall,
+            spansPerCall: r.spansPerCall,
+            rootsPerCall: r.rootsPerCall,
           });
-          cell.sample = res.sample;
+          results.overhead[fam][r.workload][row].sample = r.sample;
         }
       }
       log(`overhead round ${round + 1}/${config.rounds}: ${fam} done`);
@@ -104,25 +107,27 @@ if (only.has('overhead')) {
   }
 }
 
-// 2. Heap growth: a fresh child per row and workload; two at a time (heap numbers do not
-// depend on timing, so this runs after the timed phase).
+// 2. Heap growth: a fresh child per row running each workload in turn (baseline per workload);
+// two children at a time (heap numbers do not depend on timing, so this runs after the timed phase).
 if (only.has('heap')) {
   const jobs = [];
   for (const fam of familyNames) {
     const family = families[fam];
-    for (const wl of Object.keys(family.workloads)) {
-      for (const row of family.rowOrder) {
-        if (results.overhead[fam]?.[wl]?.[row]?.error) continue;
-        if (family.heapRows && !family.heapRows.includes(row)) continue;
-        jobs.push({
-          family: fam,
-          row,
+    for (const row of family.heapRows ?? family.rowOrder) {
+      const wls = Object.keys(family.workloads).filter(
+        (wl) => !results.overhead[fam]?.[wl]?.[row]?.error,
+      );
+      if (!wls.length) continue;
+      jobs.push({
+        family: fam,
+        row,
+        mode: 'heap',
+        workloads: wls.map((wl) => ({
           workload: wl,
-          mode: 'heap',
           iters: config.heapIters,
           warmup: config.heapWarmup,
-        });
-      }
+        })),
+      });
     }
   }
   let next = 0;
@@ -131,10 +136,13 @@ if (only.has('heap')) {
       const spec = jobs[next++];
       const res = await runWorker({ ...spec, anthropicUrl: anthropic?.url });
       results.heap[spec.family] ??= {};
-      results.heap[spec.family][spec.workload] ??= {};
-      results.heap[spec.family][spec.workload][spec.row] = res;
+      for (const w of spec.workloads) {
+        results.heap[spec.family][w.workload] ??= {};
+        const r = res.results?.find((x) => x.workload === w.workload);
+        results.heap[spec.family][w.workload][spec.row] = r ?? { error: res.error ?? 'no result' };
+      }
       log(
-        `heap ${spec.family}/${spec.workload}/${spec.row}: ${res.error ?? `${res.heapGrowth} B`}`,
+        `heap ${spec.family}/${spec.row}: ${res.error ?? res.results.map((r) => `${r.workload} ${r.heapGrowth} B`).join(', ')}`,
       );
     }
   };

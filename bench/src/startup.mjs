@@ -7,6 +7,8 @@ import { median, orderForRound, spreadPct } from './stats.mjs';
 
 const APP = fileURLToPath(new URL('./startup/app.mjs', import.meta.url));
 const UNFILTERED = fileURLToPath(new URL('./startup/register-unfiltered.mjs', import.meta.url));
+const NO_HOOK = fileURLToPath(new URL('./startup/register-no-hook.mjs', import.meta.url));
+const HOOK_ONLY = fileURLToPath(new URL('./startup/register-hook-only.mjs', import.meta.url));
 
 export const startupVariants = {
   none: { title: 'no instrumentation', args: [] },
@@ -18,6 +20,9 @@ export const startupVariants = {
     title: 'unfiltered loader hook + our LangChain instrumentation',
     args: ['--import', UNFILTERED],
   },
+  // Decomposition of the register entry's cost (informational rows).
+  'no-hook': { title: 'our SDK set-up without the loader hook', args: ['--import', NO_HOOK] },
+  'hook-only': { title: 'filtered loader hook alone', args: ['--import', HOOK_ONLY] },
 };
 
 const ENV = {

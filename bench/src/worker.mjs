@@ -1,33 +1,21 @@
-// One measurement in a fresh process: `node --expose-gc worker.mjs <json spec>`.
-// Sets up OpenTelemetry, applies one row's instrumentation, builds one workload, then
-// measures either per-call time or heap growth, and prints one `BENCH_RESULT {...}` line.
+// Measurements in a fresh process: `node --expose-gc worker.mjs <json spec>`.
+// Sets up OpenTelemetry, applies ONE row's instrumentation, then, for each workload in
+// `spec.workloads` (in that order), builds it and measures either per-call time or heap
+// growth. Prints one `BENCH_RESULT {...}` line with a result per workload.
+// spec: { family, row, workloads: [{ workload, iters, warmup }], mode: 'time'|'heap', anthropicUrl? }
 import { performance } from 'node:perf_hooks';
 import { setupOtel } from './otel.mjs';
 import { families } from './registry.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const family = families[spec.family];
-const row = family.rows[spec.row];
-const workloadDef = family.workloads[spec.workload];
-if (!row || !workloadDef) throw new Error(`unknown row/workload ${spec.row}/${spec.workload}`);
+const row = family?.rows[spec.row];
+if (!row) throw new Error(`unknown family/row ${spec.family}/${spec.row}`);
+for (const w of spec.workloads)
+  if (!family.workloads[w.workload]) throw new Error(`unknown workload ${w.workload}`);
 
 const otel = setupOtel();
 const rowState = await row.setup(otel, spec);
-const workload = await workloadDef.create(spec, rowState);
-const concurrency = workload.concurrency ?? 1;
-
-async function runCalls(n) {
-  if (concurrency === 1) {
-    for (let i = 0; i < n; i++) await workload.invoke();
-    return;
-  }
-  for (let done = 0; done < n; done += concurrency) {
-    const batch = Math.min(concurrency, n - done);
-    const pending = new Array(batch);
-    for (let j = 0; j < batch; j++) pending[j] = workload.invoke();
-    await Promise.all(pending);
-  }
-}
 
 async function settle() {
   await family.settle?.();
@@ -41,60 +29,77 @@ async function fullGc() {
   }
 }
 
-const result = { ...spec, pid: process.pid };
+function summarize(value) {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return `string:${value.length}`;
+  return value?.constructor?.name ?? typeof value;
+}
 
-// Sanity: the workload must return what it returns without instrumentation.
-result.sample = summarize(await workload.invoke());
-
-if (spec.mode === 'time') {
-  await runCalls(spec.warmup);
+async function measure(w) {
+  const workload = await family.workloads[w.workload].create(spec, rowState);
+  const concurrency = workload.concurrency ?? 1;
+  const runCalls = async (n) => {
+    if (concurrency === 1) {
+      for (let i = 0; i < n; i++) await workload.invoke();
+      return;
+    }
+    for (let done = 0; done < n; done += concurrency) {
+      const batch = Math.min(concurrency, n - done);
+      const pending = new Array(batch);
+      for (let j = 0; j < batch; j++) pending[j] = workload.invoke();
+      await Promise.all(pending);
+    }
+  };
+  // Sanity: the workload must return what it returns without instrumentation.
+  const result = {
+    workload: w.workload,
+    iters: w.iters,
+    warmup: w.warmup,
+    sample: summarize(await workload.invoke()),
+  };
+  await runCalls(w.warmup);
   await settle();
   await fullGc();
   const spansBefore = otel.exporter.spans;
   const rootsBefore = otel.exporter.roots;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await runCalls(spec.iters);
-  await settle();
-  const t1 = performance.now();
-  const cpu = process.cpuUsage(cpu0);
-  result.usPerCall = ((t1 - t0) * 1000) / spec.iters;
-  result.cpuUsPerCall = (cpu.user + cpu.system) / spec.iters;
-  result.spansPerCall = (otel.exporter.spans - spansBefore) / spec.iters;
-  result.rootsPerCall = (otel.exporter.roots - rootsBefore) / spec.iters;
-} else if (spec.mode === 'heap') {
-  const half = Math.floor(spec.iters / 2);
-  await runCalls(spec.warmup);
-  await settle();
-  await fullGc();
-  const h0 = process.memoryUsage().heapUsed;
-  const spansBefore = otel.exporter.spans;
-  await runCalls(half);
-  await settle();
-  await fullGc();
-  const h1 = process.memoryUsage().heapUsed;
-  await runCalls(spec.iters - half);
-  await settle();
-  await fullGc();
-  const h2 = process.memoryUsage().heapUsed;
-  result.heapBase = h0;
-  result.heapMid = h1;
-  result.heapEnd = h2;
-  result.heapGrowth = h2 - h0;
-  result.heapGrowthSecondHalf = h2 - h1;
-  result.spansPerCall = (otel.exporter.spans - spansBefore) / spec.iters;
-} else {
-  throw new Error(`unknown mode ${spec.mode}`);
+  if (spec.mode === 'time') {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await runCalls(w.iters);
+    await settle();
+    const t1 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    result.usPerCall = ((t1 - t0) * 1000) / w.iters;
+    result.cpuUsPerCall = (cpu.user + cpu.system) / w.iters;
+  } else if (spec.mode === 'heap') {
+    const half = Math.floor(w.iters / 2);
+    const h0 = process.memoryUsage().heapUsed;
+    await runCalls(half);
+    await settle();
+    await fullGc();
+    const h1 = process.memoryUsage().heapUsed;
+    await runCalls(w.iters - half);
+    await settle();
+    await fullGc();
+    const h2 = process.memoryUsage().heapUsed;
+    Object.assign(result, {
+      heapBase: h0,
+      heapMid: h1,
+      heapEnd: h2,
+      heapGrowth: h2 - h0,
+      heapGrowthSecondHalf: h2 - h1,
+    });
+  } else {
+    throw new Error(`unknown mode ${spec.mode}`);
+  }
+  result.spansPerCall = (otel.exporter.spans - spansBefore) / w.iters;
+  result.rootsPerCall = (otel.exporter.roots - rootsBefore) / w.iters;
+  await workload.close?.();
+  return result;
 }
 
-await workload.close?.();
+const results = [];
+for (const w of spec.workloads) results.push(await measure(w));
 await otel.shutdown();
-process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+process.stdout.write(`BENCH_RESULT ${JSON.stringify({ ...spec, pid: process.pid, results })}\n`);
 process.exit(0);
-
-function summarize(value) {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'string') return `string:${value.length}`;
-  const name = value?.constructor?.name ?? typeof value;
-  return name;
-}
