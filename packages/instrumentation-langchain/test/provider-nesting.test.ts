@@ -21,6 +21,9 @@ let client: any;
 
 /** A minimal LangChain chat model backed by the Anthropic SDK (like @langchain/anthropic). */
 class AnthropicChat extends BaseChatModel {
+  constructor(fields: any = {}) {
+    super(fields);
+  }
   _llmType() {
     return 'anthropic-mini';
   }
