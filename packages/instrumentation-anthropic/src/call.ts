@@ -51,14 +51,22 @@ import { isSdkStream, MessageAccumulator, observeStream, type StreamEnd } from '
 type Obj = Record<string, any>;
 
 /**
- * Best effort for results the application drops unread (an APIPromise never awaited, a Stream
- * never iterated, an iterator abandoned mid-way): when the object is garbage-collected, the
- * span ends as cancelled instead of never being exported. The held value is the call, which
- * never references the watched object.
+ * Best effort for results the application drops unread, so that their span is exported rather
+ * than silently lost. The held value never references the watched object.
+ * - A Stream never iterated, or an iterator abandoned mid-way: the span ends as cancelled when
+ *   it is garbage-collected.
+ * - An APIPromise never awaited: its collection alone proves nothing (SDKs before 0.50 parse
+ *   with `responsePromise.then(this.parseResponse)`, which does not keep the promise alive
+ *   while the body is awaited). So collection only marks it; the span ends once the response
+ *   has arrived and a macrotask later no parse has started.
  */
+interface Watched {
+  call: AnthropicCall;
+  kind: 'promise' | 'stream';
+}
 const abandoned =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<AnthropicCall>((call) => call.abandon())
+    ? new FinalizationRegistry<Watched>(({ call, kind }) => call.abandon(kind))
     : undefined;
 
 export type CallOperation = 'chat' | 'text_completion';
@@ -76,6 +84,8 @@ export class AnthropicCall {
   private readonly counter: AttemptCounter = { attempts: 0 };
   private readonly streamed: boolean;
   private parseStarted = false;
+  private responseArrived = false;
+  private promiseDropped = false;
   /** Unregister tokens of what {@link abandoned} watches for this call. */
   private readonly watchTokens: object[] = [];
 
@@ -134,10 +144,10 @@ export class AnthropicCall {
     if (tools) s.setToolDefinitions(tools);
   }
 
-  private watch(target: object): object {
+  private watch(target: object, kind: Watched['kind']): object {
     const token = {};
     safely('anthropic watch', () => {
-      abandoned?.register(target, this, token);
+      abandoned?.register(target, { call: this, kind }, token);
       this.watchTokens.push(token);
     });
     return token;
@@ -147,11 +157,24 @@ export class AnthropicCall {
     if (token) safely('anthropic unwatch', () => abandoned?.unregister(token));
   }
 
-  /** The application dropped the result unread (garbage-collected). */
-  abandon(): void {
+  /** A watched result was garbage-collected (see {@link abandoned}). */
+  abandon(kind: Watched['kind']): void {
     if (this.span.isEnded) return;
-    this.span.setAttribute(ATTR_GENAI_OTEL_CANCELLED, true);
-    this.end();
+    if (kind === 'stream') {
+      this.span.setAttribute(ATTR_GENAI_OTEL_CANCELLED, true);
+      this.end();
+      return;
+    }
+    if (this.parseStarted) return;
+    this.promiseDropped = true;
+    if (this.responseArrived) this.endIfUnparsed();
+  }
+
+  /** Ends a call whose promise was dropped, unless a parse started meanwhile. */
+  private endIfUnparsed(): void {
+    setImmediate(() => {
+      if (!this.parseStarted) this.end();
+    });
   }
 
   /** Follows the value `create()` returned; returns it unchanged. */
@@ -186,7 +209,7 @@ export class AnthropicCall {
 
   private instrumentApiPromise(p: Obj): void {
     const call = this;
-    const promiseToken = this.watch(p);
+    const promiseToken = this.watch(p, 'promise');
     const responsePromise = p.responsePromise as Promise<Obj>;
     p.responsePromise = responsePromise.then(
       (props) => {
@@ -236,6 +259,8 @@ export class AnthropicCall {
   }
 
   private onResponseProps(props: Obj): void {
+    this.responseArrived = true;
+    if (this.promiseDropped) this.endIfUnparsed();
     const response = props?.response;
     if (!response) return;
     if (typeof response.status === 'number')
@@ -261,11 +286,11 @@ export class AnthropicCall {
             onIterate: (iterator) => {
               // From here whoever reads holds the iterator (a for-await loop, tee(), a helper).
               this.unwatch(streamToken);
-              this.watch(iterator);
+              this.watch(iterator, 'stream');
             },
           });
           if (observed) {
-            streamToken = this.watch(data as object);
+            streamToken = this.watch(data as object, 'stream');
             return true;
           }
         }

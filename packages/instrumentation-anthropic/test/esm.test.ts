@@ -31,7 +31,8 @@ describe.each([
   { alias: '@anthropic-ai/sdk', native: true },
   { alias: '@anthropic-ai/sdk-v0', native: false },
   { alias: '@anthropic-ai/sdk-v030', native: false },
-])('ESM ($alias)', ({ alias }) => {
+  { alias: '@anthropic-ai/sdk', native: true, include: true },
+])('ESM ($alias, include list: $include)', ({ alias, include }) => {
   it('patches the .mjs modules: one chat span per call, same results for the app', async () => {
     server.reset();
     const { stdout } = await run(
@@ -39,11 +40,24 @@ describe.each([
       ['--import', here('./esm/register.mjs'), here('./esm/app.mjs')],
       {
         cwd: here('.'),
-        env: { ...process.env, BASE_URL: server.url, SDK_ALIAS: alias },
+        env: {
+          ...process.env,
+          BASE_URL: server.url,
+          SDK_ALIAS: alias,
+          ESM_INCLUDE: include ? '1' : '0',
+        },
         timeout: 60_000,
       },
     );
     const out = JSON.parse(stdout);
+    if (process.env.DEBUG_ESM)
+      console.log(
+        JSON.stringify(
+          out.spans.map((s: any) => [s.name, s.attributes]),
+          null,
+          1,
+        ),
+      );
     expect(out.message).toBe('Hello there');
     expect(out.streamed).toBe('Hello there');
     expect(out.final).toBe('Hello there');

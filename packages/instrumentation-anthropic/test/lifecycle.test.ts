@@ -4,10 +4,18 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { sseText } from '@genai-otel/test-utils';
+import { messageBody, sseText } from '@genai-otel/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicInstrumentor } from '../src/index.js';
-import { BASE_PARAMS, client, createHarness, type Harness, loadSdk, require } from './helpers.js';
+import {
+  BASE_PARAMS,
+  client,
+  createHarness,
+  gate,
+  type Harness,
+  loadSdk,
+  require,
+} from './helpers.js';
 
 let h: Harness;
 let Anthropic: any;
@@ -184,6 +192,29 @@ describe('lifecycle', () => {
       await collectUntilSpan();
       expect(h.t.spans()).toHaveLength(1);
     });
+
+    it.each(['@anthropic-ai/sdk-v030', '@anthropic-ai/sdk'])(
+      'an awaited APIPromise collected while the response is pending is not ended early (%s)',
+      async (alias) => {
+        // SDKs before 0.50 do not keep the APIPromise alive while its body is awaited.
+        const c = client(loadSdk(alias), h.server);
+        const g = gate();
+        h.server.enqueue({ kind: 'json', body: messageBody(), firstByteGate: g.promise });
+        const pending = (() => c.messages.create(BASE_PARAMS).then((m: any) => m))();
+        while (h.server.requests.length === 0) await new Promise((r) => setImmediate(r));
+        for (let i = 0; i < 5; i++) {
+          gc();
+          await new Promise((r) => setImmediate(r));
+        }
+        g.open();
+        const msg = await pending;
+        expect(msg.id).toBe('msg_fake_01');
+        const chat = h.t.spans().filter((s: any) => s.name === 'chat claude-test');
+        expect(chat).toHaveLength(1);
+        expect(chat[0].attributes['genai_otel.cancelled']).toBeUndefined();
+        expect(chat[0].attributes['gen_ai.usage.output_tokens']).toBe(5);
+      },
+    );
 
     it('a stream being read is not ended early by GC', async () => {
       const c = client(Anthropic, h.server);

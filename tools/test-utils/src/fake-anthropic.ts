@@ -31,6 +31,8 @@ export type FakeAnthropicReply =
       status?: number;
       body: unknown;
       headers?: Record<string, string>;
+      /** Held until this promise settles before the response is written. */
+      firstByteGate?: Promise<unknown>;
     }
   | {
       kind: 'sse';
@@ -122,6 +124,7 @@ export async function startFakeAnthropic(handler?: FakeAnthropicHandler): Promis
     const common = { 'request-id': `${FAKE_REQUEST_ID}_${n}` };
     switch (reply.kind) {
       case 'json': {
+        if (reply.firstByteGate) await reply.firstByteGate.catch(() => undefined);
         const text = JSON.stringify(reply.body);
         res.writeHead(reply.status ?? 200, {
           'content-type': 'application/json',

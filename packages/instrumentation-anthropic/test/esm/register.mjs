@@ -3,7 +3,16 @@
 import { createRequire, register } from 'node:module';
 import { context, trace } from '@opentelemetry/api';
 
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+// ESM_INCLUDE=1: only wrap the files this package patches (the README's start-up advice).
+const include = [
+  /@anthropic-ai\/sdk\/resources\/(beta\/)?messages(\/messages)?\.mjs$/,
+  /@anthropic-ai\/sdk\/resources\/completions\.mjs$/,
+];
+register(
+  '@opentelemetry/instrumentation/hook.mjs',
+  import.meta.url,
+  process.env.ESM_INCLUDE === '1' ? { data: { include } } : undefined,
+);
 
 const tu = createRequire(new URL('../../../../tools/test-utils/package.json', import.meta.url));
 let sdk;
