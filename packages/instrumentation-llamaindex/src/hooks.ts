@@ -14,30 +14,19 @@ import {
   ATTR_STREAM_ABANDONED,
   ATTR_STREAM_CHUNKS,
 } from './attributes.js';
-import {
-  className,
-  hasToolCalls,
-  modelOf,
-  normaliseFinishReason,
-  providerOf,
-  rawFinishReason,
-  read,
-  requestDetails,
-  responseIdOf,
-  responseModelOf,
-  usageOf,
-} from './llm-details.js';
+import { className, modelOf, providerOf, read, requestDetails } from './llm-details.js';
+import { recordLLMResponse, StreamAccumulator } from './llm-response.js';
 import {
   queryText,
   responseText,
   toDocuments,
   toInputMessages,
-  toOutputMessage,
   toToolDefinitions,
 } from './messages.js';
 import { Patcher } from './patcher.js';
 import { isAsyncIterable, isReadableStream, type StreamOutcome, traceStream } from './streams.js';
 import type { LlamaIndexInstrumentationConfig } from './types.js';
+import { traceWorkflowRun } from './workflow.js';
 
 type AnyFn = (this: unknown, ...args: unknown[]) => unknown;
 type Rec = Record<string, unknown>;
@@ -951,54 +940,6 @@ export class LlamaIndexHooks {
   }
 }
 
-/** Ends `span` when a workflow run context settles (awaited or iterated). In place. */
-function traceWorkflowRun(run: unknown, span: GenAISpan, ctx: Context): boolean {
-  if (!run || typeof run !== 'object' || !Object.isExtensible(run)) return false;
-  const then = read(run, 'then');
-  if (typeof then !== 'function') return false;
-  let done = false;
-  const finish = (outcome: { value?: unknown; error?: unknown; abandoned?: boolean }) => {
-    if (done) return;
-    done = true;
-    if (outcome.error !== undefined) span.recordError(outcome.error);
-    else if (outcome.value !== undefined)
-      span.setOutput(read(outcome.value, 'data') ?? outcome.value);
-    if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
-    span.end();
-  };
-  Object.defineProperty(run, 'then', {
-    configurable: true,
-    writable: true,
-    value: function (
-      this: unknown,
-      onFulfilled?: (v: unknown) => unknown,
-      onRejected?: (e: unknown) => unknown,
-    ) {
-      return context.with(ctx, () =>
-        (then as AnyFn).call(
-          this,
-          (value: unknown) => {
-            safely('llamaindex workflow end', () => finish({ value }));
-            return onFulfilled ? onFulfilled(value) : value;
-          },
-          (error: unknown) => {
-            safely('llamaindex workflow error', () => finish({ error }));
-            if (onRejected) return onRejected(error);
-            throw error;
-          },
-        ),
-      );
-    },
-  });
-  if (isAsyncIterable(run)) {
-    traceStream(run, {
-      context: ctx,
-      onEnd: (outcome) => finish({ error: outcome.error, abandoned: outcome.abandoned }),
-    });
-  }
-  return true;
-}
-
 function looksLikeLLM(obj: object): boolean {
   return (
     typeof read(obj, 'chat') === 'function' &&
@@ -1018,80 +959,4 @@ function looksLikeRetriever(obj: object): boolean {
   return (
     typeof read(obj, 'retrieve') === 'function' && typeof read(obj, '_retrieve') === 'function'
   );
-}
-
-/** A non-streamed `ChatResponse` / `CompletionResponse`. */
-function recordLLMResponse(span: GenAISpan, value: unknown, operation: string): void {
-  const raw = read(value, 'raw');
-  const message =
-    operation === 'chat'
-      ? read(value, 'message')
-      : { role: 'assistant', content: read(value, 'text') ?? '' };
-  const reason = rawFinishReason(raw);
-  const tools = hasToolCalls(message);
-  span.setResponse({
-    id: responseIdOf(raw),
-    model: responseModelOf(raw),
-    finishReasons: [reason ?? normaliseFinishReason(undefined, tools)],
-  });
-  const usage = usageOf(raw) ?? usageOf(value);
-  if (usage) span.setUsage(usage);
-  if (span.policy.enabled)
-    span.setOutputMessages([toOutputMessage(message, normaliseFinishReason(reason, tools))]);
-}
-
-/** Collects what a streamed LLM response tells us, chunk by chunk (bounded text). */
-class StreamAccumulator {
-  private text = '';
-  private readonly toolCalls = new Map<string, unknown>();
-  private reason: string | undefined;
-  private id: string | undefined;
-  private model: string | undefined;
-  private usage: ReturnType<typeof usageOf>;
-  private static readonly MAX_TEXT = 1_000_000;
-
-  constructor(private readonly operation: string) {}
-
-  add(chunk: unknown): void {
-    const delta = read(chunk, this.operation === 'chat' ? 'delta' : 'text') ?? read(chunk, 'delta');
-    if (typeof delta === 'string' && this.text.length < StreamAccumulator.MAX_TEXT)
-      this.text += delta;
-    const calls = read(read(chunk, 'options'), 'toolCall');
-    if (Array.isArray(calls)) {
-      for (const c of calls.slice(0, 64)) {
-        const id = read(c, 'id');
-        if (this.toolCalls.size < 64 || this.toolCalls.has(String(id)))
-          this.toolCalls.set(String(id ?? this.toolCalls.size), c);
-      }
-    }
-    const raw = read(chunk, 'raw');
-    if (raw) {
-      this.reason = rawFinishReason(raw) ?? this.reason;
-      this.id ??= responseIdOf(raw);
-      this.model ??= responseModelOf(raw);
-      const u = usageOf(raw);
-      if (u) {
-        const clean = Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined));
-        this.usage = { ...this.usage, ...clean };
-      }
-    }
-  }
-
-  finish(span: GenAISpan): void {
-    const tools = this.toolCalls.size > 0;
-    span.setResponse({
-      id: this.id,
-      model: this.model,
-      finishReasons: [this.reason ?? normaliseFinishReason(undefined, tools)],
-    });
-    if (this.usage) span.setUsage(this.usage);
-    if (span.policy.enabled) {
-      const message = {
-        role: 'assistant',
-        content: this.text,
-        options: tools ? { toolCall: [...this.toolCalls.values()] } : undefined,
-      };
-      span.setOutputMessages([toOutputMessage(message, normaliseFinishReason(this.reason, tools))]);
-    }
-  }
 }

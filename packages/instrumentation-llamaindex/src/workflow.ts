@@ -1,0 +1,55 @@
+import { type GenAISpan, safely } from '@genai-otel/core';
+import { type Context, context } from '@opentelemetry/api';
+import { ATTR_STREAM_ABANDONED } from './attributes.js';
+import { read } from './llm-details.js';
+import { isAsyncIterable, traceStream } from './streams.js';
+
+type AnyFn = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Ends `span` when a workflow run context settles (awaited or iterated). In place. */
+export function traceWorkflowRun(run: unknown, span: GenAISpan, ctx: Context): boolean {
+  if (!run || typeof run !== 'object' || !Object.isExtensible(run)) return false;
+  const then = read(run, 'then');
+  if (typeof then !== 'function') return false;
+  let done = false;
+  const finish = (outcome: { value?: unknown; error?: unknown; abandoned?: boolean }) => {
+    if (done) return;
+    done = true;
+    if (outcome.error !== undefined) span.recordError(outcome.error);
+    else if (outcome.value !== undefined)
+      span.setOutput(read(outcome.value, 'data') ?? outcome.value);
+    if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
+    span.end();
+  };
+  Object.defineProperty(run, 'then', {
+    configurable: true,
+    writable: true,
+    value: function (
+      this: unknown,
+      onFulfilled?: (v: unknown) => unknown,
+      onRejected?: (e: unknown) => unknown,
+    ) {
+      return context.with(ctx, () =>
+        (then as AnyFn).call(
+          this,
+          (value: unknown) => {
+            safely('llamaindex workflow end', () => finish({ value }));
+            return onFulfilled ? onFulfilled(value) : value;
+          },
+          (error: unknown) => {
+            safely('llamaindex workflow error', () => finish({ error }));
+            if (onRejected) return onRejected(error);
+            throw error;
+          },
+        ),
+      );
+    },
+  });
+  if (isAsyncIterable(run)) {
+    traceStream(run, {
+      context: ctx,
+      onEnd: (outcome) => finish({ error: outcome.error, abandoned: outcome.abandoned }),
+    });
+  }
+  return true;
+}
