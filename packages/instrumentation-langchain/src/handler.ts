@@ -385,6 +385,15 @@ export class GenAICallbackHandler {
 
   // ----- hooks used by the method patches -----
 
+  /** The context of the run a RunnableConfig belongs to (its callback manager's parent run). */
+  contextForConfig(config: unknown): Context | undefined {
+    if (!isObj(config)) return undefined;
+    const callbacks = config.callbacks;
+    if (!isObj(callbacks) || Array.isArray(callbacks)) return undefined;
+    const runId = callbacks._parentRunId;
+    return typeof runId === 'string' ? this.registry.get(runId)?.context : undefined;
+  }
+
   /** A model stream produced its first chunk (fallback when the model emits no tokens). */
   onStreamChunk(d: DeferredContext): void {
     const run = d.run as RunState | undefined;

@@ -21,6 +21,7 @@ const HOOKED_FILES = [
   'language_models/llms',
   'tools/index',
   'retrievers/index',
+  'singletons/async_local_storage/index',
 ];
 
 /**

@@ -27,6 +27,20 @@ const CLASS_TARGETS = {
   BaseRetriever: { async: ['invoke'] },
 } as const;
 
+/** LangChain's AsyncLocalStorage provider singleton (an instance; we patch its class). */
+const ALS_SINGLETON = 'AsyncLocalStorageProviderSingleton';
+
+function alsProviderProto(exports: unknown): Obj | undefined {
+  try {
+    const inst = (exports as Obj | undefined)?.[ALS_SINGLETON];
+    if (!inst || typeof inst !== 'object') return undefined;
+    const proto = Object.getPrototypeOf(inst) as Obj | null;
+    return proto && typeof proto.runWithConfig === 'function' ? proto : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const MODEL_CLASSES = new Set(['BaseChatModel', 'BaseLLM']);
 
 function classOf(exports: unknown, name: string): (Function & Obj) | undefined {
@@ -47,6 +61,8 @@ export function targetsOf(exports: unknown): Set<object> {
     out.add(cls);
     if (cls.prototype) out.add(cls.prototype as object);
   }
+  const als = alsProviderProto(exports);
+  if (als) out.add(als);
   return out;
 }
 
@@ -56,6 +72,8 @@ export function targetsOf(exports: unknown): Set<object> {
  */
 export function patchExports(exports: unknown, patcher: Patcher, host: PatchHost): number {
   let count = 0;
+  const als = alsProviderProto(exports);
+  if (als && patcher.wrap(als, 'runWithConfig', (orig) => wrapRunWithConfig(orig, host))) count++;
   for (const [name, spec] of Object.entries(CLASS_TARGETS)) {
     const cls = classOf(exports, name);
     if (!cls) continue;
@@ -116,6 +134,25 @@ function wrapConfigure(original: Function, host: PatchHost): Function {
       logSwallowed('langchain CallbackManager._configureSync', err);
     }
     return manager;
+  };
+}
+
+/**
+ * `AsyncLocalStorageProviderSingleton.runWithConfig(config, fn)`: how LangChain and LangGraph
+ * run user functions (lambdas, graph nodes, tool functions) on behalf of a run. The config's
+ * callback manager names the run (`_parentRunId`); `fn` runs with that run's span active.
+ */
+function wrapRunWithConfig(original: Function, host: PatchHost): Function {
+  return function runWithRunContext(this: unknown, ...args: unknown[]) {
+    if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
+    let ctx: ReturnType<GenAICallbackHandler['contextForConfig']>;
+    try {
+      ctx = host.handler.contextForConfig(args[0]);
+    } catch (err) {
+      logSwallowed('langchain runWithConfig', err);
+    }
+    if (ctx === undefined) return (original as AnyFn).apply(this, args);
+    return context.with(ctx, original as AnyFn, this, ...args);
   };
 }
 

@@ -77,6 +77,30 @@ describe('nesting', () => {
     expect(isChildOf(byName(spans, 'lambda-http'), byName(spans, 'my_lambda'))).toBe(true);
   });
 
+  it('work inside a LangGraph node function nests under the node span', async () => {
+    const langgraphPath = require.resolve('@langchain/langgraph', {
+      paths: [require.resolve('langchain')],
+    });
+    const { StateGraph, Annotation, START, END } = require(langgraphPath);
+    const State = Annotation.Root({ x: Annotation() });
+    const graph = new StateGraph(State)
+      .addNode('work', async (state: any) => {
+        httpCall('node-http');
+        return { x: state.x + 1 };
+      })
+      .addEdge(START, 'work')
+      .addEdge('work', END)
+      .compile();
+    expect((await graph.invoke({ x: 1 })).x).toBe(2);
+    const spans = telemetry.spans();
+    const root = byName(spans, 'LangGraph');
+    expect(root.attributes['gen_ai.workflow.name']).toBe('LangGraph');
+    expect(root.attributes['gen_ai.operation.name']).toBe('invoke_workflow');
+    const work = byName(spans, 'work');
+    expect(isChildOf(work, root)).toBe(true);
+    expect(isChildOf(byName(spans, 'node-http'), work)).toBe(true);
+  });
+
   it('work inside a streaming model nests under the model span', async () => {
     const model = new UsageChatModel({ reply: 'a b', inner: () => httpCall('stream-http') });
     for await (const _ of await model.stream('hi')) {
