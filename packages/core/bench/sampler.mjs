@@ -213,11 +213,29 @@ function heapPerSpan(n) {
   return { objectsOnly, overhead, buffered: stats.bufferedSpans };
 }
 
+/** Machine calibration: ns per small-object allocation and per simple loop iteration. */
+function calibrate() {
+  gc();
+  let t0 = process.hrtime.bigint();
+  const keep = [];
+  for (let i = 0; i < 200_000; i++) keep.push({ i });
+  const alloc = Number(process.hrtime.bigint() - t0) / 200_000;
+  t0 = process.hrtime.bigint();
+  let x = 0;
+  for (let i = 0; i < 10_000_000; i++) x = (x + i * 7) | 0;
+  const loop = Number(process.hrtime.bigint() - t0) / 10_000_000;
+  return { alloc, loop, x, kept: keep.length };
+}
+
 out(`# AdaptiveSamplingSpanProcessor benchmark`);
 out(
   `node ${process.version}, OpenTelemetry SDK line ${line}, ${SPANS} spans (${SPANS_PER_TRACE} per trace), median of ${ROUNDS} rounds`,
 );
 if (!globalThis.gc) out('(run with --expose-gc for stable memory numbers)');
+const cal = calibrate();
+out(
+  `machine calibration: ${cal.alloc.toFixed(1)} ns per small allocation, ${cal.loop.toFixed(2)} ns per loop iteration (an idle laptop: ~5-20 and ~1)`,
+);
 out();
 const spans = buildSpans(SPANS);
 const pipelines = [
