@@ -173,7 +173,12 @@ export class LlamaIndexHooks {
         const v = read(m, key);
         if (isClass(v)) classes.add(v);
       }
-      for (const C of classes) safely('llamaindex patch class', () => this.patchClass(C, bases));
+      for (const C of classes) {
+        safely('llamaindex patch class', () => this.patchClass(C, bases));
+        // Entries that do not export the base classes (`llamaindex/engines`, `/agent`, ...):
+        // recognise LLMs, embeddings, retrievers and query engines by their shape.
+        this.patchClassByShape(C);
+      }
       this.patchSettings(read(m, 'Settings'));
     });
   }
