@@ -416,6 +416,52 @@ describe('AdaptiveSamplingSpanProcessor', () => {
     expect(processor.stats().bufferedTraces).toBe(0);
   });
 
+  it('uses custom isError and keyOf', () => {
+    const { clock, processor, forwarded } = setup({
+      // A content-filtered completion is worth keeping too.
+      isError: (span) =>
+        span.status.code === 2 ||
+        (span.attributes['gen_ai.response.finish_reasons'] as string[] | undefined)?.includes(
+          'content_filter',
+        ) === true,
+      keyOf: (root) => `tenant:${root.attributes['app.tenant'] ?? 'none'}`,
+    });
+    const t = trace(processor, clock, { traceId: unlucky() });
+    t.children[0].attributes['gen_ai.response.finish_reasons'] = ['content_filter'];
+    t.root.attributes['app.tenant'] = 'acme';
+    t.endAll();
+    clock.t += 1000;
+    processor.sweepNow();
+    expect(forwarded).toHaveLength(3);
+    const root = forwarded.find((s) => !s.parentSpanContext);
+    expect(root.attributes['sampling.reason']).toBe('error');
+    expect(root.attributes['sampling.key']).toBe('tenant:acme');
+  });
+
+  it('forgets the oldest decisions beyond decisionCacheSize; a forgotten trace is decided anew', () => {
+    const { clock, processor, forwarded } = setup({ decisionCacheSize: 2 });
+    const a = trace(processor, clock, { children: 2 });
+    processor.onEnd(a.root);
+    processor.onEnd(a.children[0]);
+    clock.t += 1000;
+    processor.sweepNow();
+    for (let i = 0; i < 2; i++) trace(processor, clock, { traceId: unlucky() }).endAll();
+    clock.t += 1000;
+    processor.sweepNow();
+    expect((processor as any).decisions.size).toBe(2);
+    expect((processor as any).decisions.has(a.traceId)).toBe(false);
+    // The late child of `a` starts a new buffer; being lucky, it is kept again, consistently.
+    processor.onEnd(a.children[1]);
+    clock.t += 1000;
+    processor.sweepNow();
+    processor.forceFlush();
+    const ofA = forwarded.filter((s) => s.spanContext().traceId === a.traceId);
+    expect(ofA).toHaveLength(3);
+    expect(new Set(ofA.map((s) => s.spanContext().traceState.get('ot')))).toEqual(
+      new Set(['th:f33333']),
+    );
+  });
+
   it('never breaks the host: throwing callbacks and a throwing next are swallowed', () => {
     const clock = new FakeClock();
     let calls = 0;
