@@ -1,7 +1,7 @@
 // Machine and version information for the report.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BENCH_DIR } from './spawn.mjs';
@@ -44,6 +44,22 @@ export function packageDir(name, from = BENCH_DIR) {
 export function packageVersion(name, from) {
   const dir = packageDir(name, from);
   return dir ? pkgJson(dir)?.version : undefined;
+}
+
+/** Newest modification time of the files under a directory (0 if missing). */
+function newestMtime(dir) {
+  let newest = 0;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
 }
 
 function git(args) {
@@ -97,6 +113,9 @@ export function versionsInfo() {
       version: pkg.version,
       commit: git(['log', '-1', '--format=%h', '--', `packages/${dir}`]),
       built: existsSync(join(REPO, 'packages', dir, 'dist')),
+      stale:
+        newestMtime(join(REPO, 'packages', dir, 'src')) >
+        newestMtime(join(REPO, 'packages', dir, 'dist')),
     };
   }
   const dirty = git(['status', '--porcelain', '--', 'packages']);

@@ -62,7 +62,7 @@ export function renderReport(results, families) {
   L.push('| Package | Version |', '| --- | --- |');
   for (const [name, info] of Object.entries(v.ours)) {
     L.push(
-      `| ${name} (ours) | ${info.version} @ ${info.commit ?? '?'}${info.built ? '' : ' (not built)'} |`,
+      `| ${name} (ours) | ${info.version} @ ${info.commit ?? '?'}${info.built ? (info.stale ? ' (dist/ older than src/)' : '') : ' (not built)'} |`,
     );
   }
   for (const [name, info] of Object.entries(v.alternatives)) {
@@ -412,6 +412,28 @@ export function renderReport(results, families) {
   }
   for (const S of sections) L.push(...S);
 
+  // Rows whose spans do not form one trace per call.
+  const flat = [];
+  for (const [fam, workloads] of Object.entries(results.overhead)) {
+    for (const [wl, rows] of Object.entries(workloads)) {
+      for (const [row, cell] of Object.entries(rows)) {
+        const st = cellStats(cell);
+        if (st.spans > 1 && st.roots > 1.01)
+          flat.push(
+            `${families[fam].rows[row].title} on "${families[fam].workloads[wl].title}": ${st.roots.toFixed(1)} root spans per call (of ${st.spans.toFixed(1)})`,
+          );
+      }
+    }
+  }
+  if (flat.length) {
+    L.push('## Trace shape', '');
+    L.push(
+      'Rows whose spans for one call do not form one connected trace (they do less work per span: no parent look-up or context propagation):',
+      '',
+    );
+    for (const x of flat) L.push(`- ${x}`);
+    L.push('');
+  }
   L.push('## Notes on method', '');
   L.push(
     '- Frameworks and the alternatives come from the npm registry (exact versions above); our packages are the workspace builds (`dist/`).',

@@ -4,8 +4,9 @@
 //   --families=a,b          any of langchain, llamaindex, anthropic
 //   --rounds=N              override rounds of the overhead measurement
 //   --out=FILE              report path (default RESULTS.md, RESULTS-quick.md with --quick)
+//   --render=FILE.json      only re-render a report from a saved RESULTS*.json
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { machineInfo, versionsInfo } from './env-info.mjs';
@@ -34,6 +35,14 @@ const config = {
 };
 const out = resolve(BENCH_DIR, opt('out') ?? (quick ? 'RESULTS-quick.md' : 'RESULTS.md'));
 const REPO = resolve(BENCH_DIR, '..');
+
+if (opt('render')) {
+  const saved = JSON.parse(await readFile(resolve(BENCH_DIR, opt('render')), 'utf8'));
+  const target = resolve(BENCH_DIR, opt('out') ?? opt('render').replace(/\.json$/, '.md'));
+  await writeFile(target, renderReport(saved, families));
+  process.stderr.write(`wrote ${target}\n`);
+  process.exit(0);
+}
 
 const started = performance.now();
 const log = (msg) =>
