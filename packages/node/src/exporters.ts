@@ -52,7 +52,12 @@ export function createTraceDestination(
 ): TraceDestination | undefined {
   if (isSpanExporter(entry)) {
     const name = (entry as { constructor?: { name?: string } }).constructor?.name ?? 'custom';
-    return { name: `${name}#${index}`, exporter: entry, immediate: false };
+    // Our console tree is in-process and synchronous: no queue, wherever it comes from.
+    return {
+      name: `${name}#${index}`,
+      exporter: entry,
+      immediate: entry instanceof TreeSpanExporter,
+    };
   }
   const config: TraceExporterConfig = typeof entry === 'string' ? { type: entry } : entry;
   switch (config.type) {

@@ -16,6 +16,8 @@ const STATUS_ERROR = 2;
 
 interface PendingTrace {
   spans: any[];
+  /** When the first span of the trace arrived (ms, monotonic). */
+  firstSeen: number;
   /** Spans not kept because the per-trace cap was reached. */
   omitted: number;
 }
@@ -36,6 +38,9 @@ export class TreeSpanExporter implements SpanExporterLike {
   private readonly color: boolean;
   private readonly maxPendingTraces: number;
   private readonly maxSpansPerTrace: number;
+  private readonly maxPendingSpans: number;
+  private readonly maxWaitMs: number;
+  private pendingSpans = 0;
   private stopped = false;
 
   constructor(private readonly options: ConsoleTreeOptions = {}) {
@@ -45,6 +50,8 @@ export class TreeSpanExporter implements SpanExporterLike {
       (Boolean((this.stream as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR);
     this.maxPendingTraces = Math.max(1, options.maxPendingTraces ?? 1000);
     this.maxSpansPerTrace = Math.max(1, options.maxSpansPerTrace ?? 1000);
+    this.maxPendingSpans = Math.max(1, options.maxPendingSpans ?? 10_000);
+    this.maxWaitMs = Math.max(0, options.maxTraceWaitMillis ?? 300_000);
   }
 
   export(spans: any[], resultCallback: (result: { code: number }) => void): void {
@@ -83,18 +90,29 @@ export class TreeSpanExporter implements SpanExporterLike {
       }
       let trace = this.pending.get(traceId);
       if (!trace) {
-        trace = { spans: [], omitted: 0 };
+        trace = { spans: [], omitted: 0, firstSeen: performance.now() };
         this.pending.set(traceId, trace);
       }
-      if (trace.spans.length < this.maxSpansPerTrace) trace.spans.push(span);
-      else trace.omitted++;
+      if (trace.spans.length < this.maxSpansPerTrace) {
+        trace.spans.push(span);
+        this.pendingSpans++;
+      } else trace.omitted++;
       if (isLocalRoot(span)) completed.add(traceId);
     }
     for (const id of completed) this.printTrace(id, false);
-    // Bounded: the oldest waiting traces are printed early (as incomplete) when over the cap.
-    while (this.pending.size > this.maxPendingTraces) {
-      const oldest = this.pending.keys().next().value as string;
-      this.printTrace(oldest, true);
+    // Bounded: the oldest waiting traces are printed early (as incomplete) when over a cap,
+    // or when they have waited too long for their root (checked as spans arrive).
+    const now = performance.now();
+    for (;;) {
+      const oldestId = this.pending.keys().next().value as string | undefined;
+      if (oldestId === undefined) break;
+      const oldest = this.pending.get(oldestId)!;
+      const over =
+        this.pending.size > this.maxPendingTraces ||
+        this.pendingSpans > this.maxPendingSpans ||
+        now - oldest.firstSeen > this.maxWaitMs;
+      if (!over) break;
+      this.printTrace(oldestId, true);
     }
   }
 
@@ -102,6 +120,7 @@ export class TreeSpanExporter implements SpanExporterLike {
     const trace = this.pending.get(traceId);
     this.pending.delete(traceId);
     if (!trace || trace.spans.length === 0) return;
+    this.pendingSpans -= trace.spans.length;
     const lines: string[] = [];
     const ids = new Set(trace.spans.map((s) => s.spanContext().spanId));
     const children = new Map<string, any[]>();

@@ -95,6 +95,10 @@ export interface ConsoleTreeOptions {
   maxPendingTraces?: number;
   /** Spans kept per trace (default 1000; the rest are counted as "… N more"). */
   maxSpansPerTrace?: number;
+  /** Spans held in total while waiting for roots (default 10000; oldest traces printed early). */
+  maxPendingSpans?: number;
+  /** A trace whose root has not ended after this long is printed as it is (default 5 min). */
+  maxTraceWaitMillis?: number;
 }
 
 /** Queue bounds of each exporter's pipeline (same meaning as the SDK's BatchSpanProcessor). */

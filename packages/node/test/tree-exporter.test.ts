@@ -146,4 +146,18 @@ describe('console tree exporter', () => {
     });
     expect(stream.text()).toMatch(/^req \(.+\) tenant=acme user\.id=u\n/);
   });
+
+  it('bounds the spans held while waiting: total span cap and wait time', () => {
+    const stream = captureStream();
+    const exporter = new TreeSpanExporter({ stream, maxPendingSpans: 3, maxTraceWaitMillis: 0 });
+    const { tracer } = setup(captureStream(), { traceExporters: [exporter] });
+    const root = tracer.startSpan('long-running');
+    const ctx = trace.setSpan(context.active(), root);
+    tracer.startSpan('step-1', {}, ctx).end();
+    // With no wait allowed, the waiting trace is printed as soon as a newer span arrives.
+    tracer.startSpan('step-2', {}, ctx).end();
+    expect(stream.text()).toContain('step-1');
+    expect(stream.text()).toContain('(parent not ended)');
+    root.end();
+  });
 });
