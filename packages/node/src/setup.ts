@@ -224,7 +224,8 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     ...genai,
     ...(options.additionalInstrumentations ?? []),
   ];
-  if ((options.esmHook ?? true) && !esmHookRegistered()) registerEsmHook(esmIncludeFor(genai));
+  if ((options.esmHook ?? true) && !esmHookRegistered())
+    registerEsmHook(esmIncludeFor(instrumentations));
   const unregister = registerInstrumentations({ instrumentations, tracerProvider, meterProvider });
 
   let shutdownPromise: Promise<void> | undefined;
