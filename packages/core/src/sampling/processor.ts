@@ -456,6 +456,20 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
   private decide(buf: TraceBuffer, now: number, cause: ForcedDecisionCause | undefined): void {
     if (buf.decided) return;
+    try {
+      this.decideBuffered(buf, now, cause);
+    } finally {
+      // A decided buffer may still sit in the due queue for a while: let its spans go now.
+      buf.spans = NO_SPANS;
+      buf.root = undefined;
+    }
+  }
+
+  private decideBuffered(
+    buf: TraceBuffer,
+    now: number,
+    cause: ForcedDecisionCause | undefined,
+  ): void {
     buf.decided = true;
     this.buffers.delete(buf.traceId);
     this.bufferedSpans -= buf.spans.length;
@@ -759,6 +773,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 }
 
 // --- module helpers ---------------------------------------------------------------------------
+
+/** Span list of decided buffers (frozen: nothing may be added after a decision). */
+const NO_SPANS: ReadableSpanLike[] = Object.freeze([]) as unknown as ReadableSpanLike[];
 
 /** The decision shared by every dropped trace (nothing per trace needs remembering). */
 const DROPPED: Decision = Object.freeze({

@@ -293,6 +293,11 @@ describe('AdaptiveSamplingSpanProcessor', () => {
         if (s.bufferedSpans > maxSpans) maxSpans = s.bufferedSpans;
       }
     }
+    // Decided traces still queued for their grace period hold no spans any more.
+    const retained = (p as any).due
+      .filter((b: any) => b.decided)
+      .reduce((n: number, b: any) => n + b.spans.length, 0);
+    expect(retained).toBe(0);
     for (const o of open) p.onEnd(o);
     await p.shutdown();
     const s = p.stats();
@@ -343,6 +348,18 @@ describe('AdaptiveSamplingSpanProcessor', () => {
     // After shutdown nothing is buffered any more.
     trace(processor, clock).endAll();
     expect(processor.stats().bufferedSpans).toBe(0);
+  });
+
+  it('releases the spans of a decided trace at once', () => {
+    const { clock, processor } = setup({ decisionWaitMs: 60_000, maxBufferedTraces: 1 });
+    const a = trace(processor, clock);
+    a.endAll();
+    const buf = (processor as any).buffers.get(a.traceId);
+    expect(buf.spans).toHaveLength(3);
+    trace(processor, clock); // evicts `a` early (max_buffered_traces)
+    expect(buf.decided).toBe(true);
+    expect(buf.spans).toHaveLength(0);
+    expect(buf.root).toBeUndefined();
   });
 
   it('forceFlush forwards buffered traces and flushes next', async () => {
