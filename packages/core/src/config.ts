@@ -1,3 +1,4 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { DEFAULT_MAX_CONTENT_LENGTH } from './serialize.js';
 
@@ -40,6 +41,10 @@ export interface GenAIInstrumentationConfig extends InstrumentationConfig {
    * Default: env `GENAI_OTEL_MAX_CONTENT_LENGTH`, else 16384.
    */
   maxContentLength?: number;
+  /** Tracer provider to use instead of the global one (same as `setTracerProvider`). */
+  tracerProvider?: TracerProvider;
+  /** Meter provider to use instead of the global one (same as `setMeterProvider`). */
+  meterProvider?: MeterProvider;
 }
 
 export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';

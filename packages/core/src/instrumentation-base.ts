@@ -27,6 +27,9 @@ export abstract class GenAIInstrumentationBase<
     private readonly frameworkName: string,
   ) {
     super(name, version, config);
+    // Providers given in the config win over the global ones, as `setTracerProvider` would.
+    if (config.tracerProvider) this.setTracerProvider(config.tracerProvider);
+    if (config.meterProvider) this.setMeterProvider(config.meterProvider);
   }
 
   /** Spans and metrics for this instrumentation (created on first use). */

@@ -195,4 +195,18 @@ describe('GenAIInstrumentationBase', () => {
     const m = await t.metricsByName();
     expect(m.get('gen_ai.client.token.usage').dataPoints[0].value.sum).toBe(5);
   });
+
+  it('uses the tracerProvider and meterProvider given in the config instead of the globals', async () => {
+    t = createTestTelemetry();
+    const inst = new FakeInstrumentation({
+      enabled: false,
+      tracerProvider: t.tracerProvider,
+      meterProvider: t.meterProvider,
+    });
+    instances.push(inst);
+    inst.telemetry.startSpan({ kind: 'LLM', name: 'm' }).setUsage({ outputTokens: 4 }).end();
+    expect(t.spans().map((s: any) => s.name)).toEqual(['chat m']);
+    const m = await t.metricsByName();
+    expect(m.get('gen_ai.client.token.usage').dataPoints[0].value.sum).toBe(4);
+  });
 });

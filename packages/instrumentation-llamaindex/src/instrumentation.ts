@@ -55,8 +55,6 @@ export class LlamaIndexInstrumentor extends GenAIInstrumentationBase<LlamaIndexI
 
   constructor(config: LlamaIndexInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config, 'llamaindex');
-    if (config.tracerProvider) this.setTracerProvider(config.tracerProvider);
-    if (config.meterProvider) this.setMeterProvider(config.meterProvider);
   }
 
   private get hooks(): LlamaIndexHooks {

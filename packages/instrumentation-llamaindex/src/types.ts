@@ -1,5 +1,4 @@
 import type { GenAIInstrumentationConfig } from '@genai-otel/core';
-import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 
 /** Options of {@link LlamaIndexInstrumentor}. */
 export interface LlamaIndexInstrumentationConfig extends GenAIInstrumentationConfig {
@@ -8,9 +7,5 @@ export interface LlamaIndexInstrumentationConfig extends GenAIInstrumentationCon
    * built-in detection (known provider classes such as `Anthropic`, `OpenAI`, `Gemini`; any
    * other class is named after itself in lower case).
    */
-  /** Tracer provider to use instead of the global one (same as `setTracerProvider`). */
-  tracerProvider?: TracerProvider;
-  /** Meter provider to use instead of the global one (same as `setMeterProvider`). */
-  meterProvider?: MeterProvider;
   providerName?: (model: unknown) => string | undefined;
 }
