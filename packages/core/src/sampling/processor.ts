@@ -80,6 +80,8 @@ interface TraceBuffer {
   open: number;
   hasError: boolean;
   rootSpanId: string | undefined;
+  /** The local root as started (still open): gives the key of a trace decided early. */
+  rootStarted: ReadableSpanLike | undefined;
   root: ReadableSpanLike | undefined;
   firstSeen: number;
   rootEndedAt: number;
@@ -245,8 +247,10 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
         buf = this.createBuffer(sc.traceId, this.now());
       }
       buf.open++;
-      if (buf.rootSpanId === undefined && isLocalRoot(span, parentContext))
+      if (buf.rootSpanId === undefined && isLocalRoot(span, parentContext)) {
         buf.rootSpanId = sc.spanId;
+        buf.rootStarted = span;
+      }
     } catch (err) {
       logSwallowed('sampling: onStart', err);
     }
@@ -373,6 +377,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       open: 0,
       hasError: false,
       rootSpanId: undefined,
+      rootStarted: undefined,
       root: undefined,
       firstSeen: now,
       rootEndedAt: Number.NaN,
@@ -462,6 +467,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       // A decided buffer may still sit in the due queue for a while: let its spans go now.
       buf.spans = NO_SPANS;
       buf.root = undefined;
+      buf.rootStarted = undefined;
     }
   }
 
@@ -490,6 +496,12 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       slow = durationMs > thresholdMs;
     } else if (cause === 'max_trace_duration') {
       slow = true; // still running after maxTraceDurationMs: slow by any standard
+    } else if (buf.rootStarted) {
+      // Decided early with the root still open: slow if it has already run longer than the
+      // threshold for its key (not recorded in the sketch: the duration is censored).
+      key = this.safeKey(buf.rootStarted);
+      thresholdMs = this.latency.peek(key, now);
+      slow = now - buf.firstSeen > thresholdMs;
     }
 
     let keep: boolean;

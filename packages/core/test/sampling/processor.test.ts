@@ -350,6 +350,20 @@ describe('AdaptiveSamplingSpanProcessor', () => {
     expect(processor.stats().bufferedSpans).toBe(0);
   });
 
+  it('keeps a trace decided early as slow when its open root already ran past the threshold', () => {
+    const { clock, processor, forwarded } = setup({ maxBufferedTraces: 1, slowThresholdMs: 500 });
+    const a = trace(processor, clock, { traceId: unlucky() });
+    processor.onEnd(a.children[0]);
+    clock.t += 501;
+    trace(processor, clock, { traceId: unlucky() }); // evicts `a`, still open after 501 ms
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0].attributes['sampling.reason']).toBe('slow');
+    expect(forwarded[0].attributes['sampling.incomplete']).toBe(true);
+    processor.onEnd(a.root); // the late root follows the decision
+    expect(forwarded).toHaveLength(2);
+    expect(forwarded[1].attributes['sampling.reason']).toBe('slow');
+  });
+
   it('releases the spans of a decided trace at once', () => {
     const { clock, processor } = setup({ decisionWaitMs: 60_000, maxBufferedTraces: 1 });
     const a = trace(processor, clock);
