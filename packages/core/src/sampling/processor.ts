@@ -125,6 +125,8 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private dueHead = 0;
   private nextTimeoutAt = Number.POSITIVE_INFINITY;
   private endsSinceSweep = 0;
+  /** The buffer used last: spans of one trace often start and end back to back. */
+  private lastBuffer: TraceBuffer | undefined;
   private bufferedSpans = 0;
   private readonly decisions = new Map<string, Decision>();
   /** Trace ids of `decisions` in insertion order (a ring), for FIFO eviction. */
@@ -241,10 +243,14 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
           this.annotationFor(sc.traceId).rootSpanId ??= sc.spanId;
         return;
       }
-      let buf = this.buffers.get(sc.traceId);
-      if (!buf) {
-        if (this.decisions.has(sc.traceId)) return;
-        buf = this.createBuffer(sc.traceId, this.now());
+      let buf = this.lastBuffer;
+      if (buf === undefined || buf.decided || buf.traceId !== sc.traceId) {
+        buf = this.buffers.get(sc.traceId);
+        if (!buf) {
+          if (this.decisions.has(sc.traceId)) return;
+          buf = this.createBuffer(sc.traceId, this.now());
+        }
+        this.lastBuffer = buf;
       }
       buf.open++;
       if (buf.rootSpanId === undefined && isLocalRoot(span, parentContext)) {
@@ -280,15 +286,19 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       // ending, a forced decision), plus every 64 spans for the sweep.
       let now = Number.NaN;
       const traceId = sc.traceId;
-      let buf = this.buffers.get(traceId);
-      if (buf === undefined) {
-        const decided = this.decisions.get(traceId);
-        if (decided) {
-          this.lateSpan(span, decided);
-          return;
+      let buf = this.lastBuffer;
+      if (buf === undefined || buf.decided || buf.traceId !== traceId) {
+        buf = this.buffers.get(traceId);
+        if (buf === undefined) {
+          const decided = this.decisions.get(traceId);
+          if (decided) {
+            this.lateSpan(span, decided);
+            return;
+          }
+          now = this.now();
+          buf = this.createBuffer(traceId, now);
         }
-        now = this.now();
-        buf = this.createBuffer(traceId, now);
+        this.lastBuffer = buf;
       }
       if (!buf.hasError && this.checkError(span)) buf.hasError = true;
       buf.spans.push(span);
