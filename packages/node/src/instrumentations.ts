@@ -35,11 +35,13 @@ export const FRAMEWORKS: Record<GenAIFramework, FrameworkEntry> = {
   },
 };
 
-/** Directories an application's dependencies resolve from: the working directory and the entry script's. */
+/** Where an application's dependencies resolve from: the working directory, the entry script's directory, and our own location. */
 function resolutionBases(): string[] {
   const bases = [join(process.cwd(), 'noop.js')];
   const entry = process.argv[1];
   if (entry) bases.push(join(dirname(entry), 'noop.js'));
+  // Where we are installed: in a flat node_modules the app's packages resolve from here too.
+  bases.push(import.meta.url);
   return bases;
 }
 

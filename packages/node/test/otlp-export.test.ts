@@ -195,6 +195,26 @@ describe('a backend that is down, hanging or failing', () => {
     expect(stats.queued).toBe(0);
   });
 
+  it('slow (answers late but within the timeout): nothing is lost, the app never waits on it', async () => {
+    receiver.setBehaviour({ kind: 'slow', delayMs: 300 });
+    const tracer = setup({
+      traceExporters: [{ type: 'otlp', otlp: { endpoint: receiver.url, timeoutMillis: 5000 } }],
+      batch: { maxExportBatchSize: 20, maxQueueSize: 1000 },
+    });
+    for (let i = 0; i < 100; i++) tracer.startActiveSpan(`op-${i}`, (s) => s.end());
+    // All 100 spans ended without waiting for the backend: nothing has been received yet
+    // (the receiver shares this event loop), 80 wait in the queue and one batch is in flight.
+    expect(receiver.spans).toHaveLength(0);
+    expect(handle!.exportStats()[0]!.queued).toBe(80);
+    await handle!.forceFlush();
+    expect(handle!.exportStats()[0]).toMatchObject({
+      exported: 100,
+      droppedQueueFull: 0,
+      droppedExportFailed: 0,
+    });
+    expect(receiver.spans).toHaveLength(100);
+  });
+
   it('hanging: memory stays bounded (queue cap), excess spans are dropped and counted, nothing waits forever', async () => {
     receiver.setBehaviour({ kind: 'hang' });
     const tracer = setup({
