@@ -13,13 +13,20 @@ import { boundedJson, safeStringify, truncate } from './serialize.js';
  */
 export class ContentPolicy {
   readonly mode: ContentCaptureMode;
-  readonly maxLength: number;
   private readonly redactHook: GenAIInstrumentationConfig['redact'];
+  private readonly config: GenAIInstrumentationConfig;
+  private maxLengthValue: number | undefined;
 
   constructor(config: GenAIInstrumentationConfig) {
     this.mode = resolveCaptureMode(config);
-    this.maxLength = resolveMaxContentLength(config);
     this.redactHook = config.redact;
+    this.config = config;
+  }
+
+  /** Characters per content value (resolved on first use: most calls capture no content). */
+  get maxLength(): number {
+    this.maxLengthValue ??= resolveMaxContentLength(this.config);
+    return this.maxLengthValue;
   }
 
   /** Content goes onto span attributes. */

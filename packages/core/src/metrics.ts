@@ -52,12 +52,12 @@ export class GenAIMetrics {
 
   recordDuration(seconds: number, attrs: GenAIMetricAttributes): void {
     if (Number.isFinite(seconds) && seconds >= 0)
-      this.duration.record(seconds, toAttributes(attrs));
+      this.duration.record(seconds, this.attributeSets(attrs).duration);
   }
 
   recordTimeToFirstChunk(seconds: number, attrs: GenAIMetricAttributes): void {
     if (Number.isFinite(seconds) && seconds >= 0)
-      this.timeToFirstChunk.record(seconds, toAttributes(attrs, false));
+      this.timeToFirstChunk.record(seconds, this.attributeSets(attrs).withoutError);
   }
 
   recordTokens(
@@ -65,16 +65,64 @@ export class GenAIMetrics {
     output: number | undefined,
     attrs: GenAIMetricAttributes,
   ): void {
-    const base = toAttributes(attrs, false);
-    if (isCount(input))
-      this.tokenUsage.record(input, { ...base, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.INPUT });
-    if (isCount(output))
-      this.tokenUsage.record(output, {
-        ...base,
-        [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.OUTPUT,
-      });
+    const sets = this.attributeSets(attrs);
+    if (isCount(input)) this.tokenUsage.record(input, sets.input);
+    if (isCount(output)) this.tokenUsage.record(output, sets.output);
+  }
+
+  /**
+   * Metric attribute objects are few (operation x provider x model x error type) and every call
+   * needs the same ones: build each set once and reuse it. Bounded: cleared when it grows past
+   * {@link MAX_ATTRIBUTE_SETS} (high-cardinality model names must not grow memory).
+   */
+  private readonly sets = new Map<string, AttributeSets>();
+
+  private last: { a: GenAIMetricAttributes; sets: AttributeSets } | undefined;
+
+  private attributeSets(a: GenAIMetricAttributes): AttributeSets {
+    // Most processes use a handful of models: the previous call's set is usually the one.
+    const last = this.last;
+    if (
+      last !== undefined &&
+      last.a.operation === a.operation &&
+      last.a.provider === a.provider &&
+      last.a.requestModel === a.requestModel &&
+      last.a.responseModel === a.responseModel &&
+      last.a.errorType === a.errorType
+    )
+      return last.sets;
+    const key = `${a.operation}\u0000${a.provider ?? ''}\u0000${a.requestModel ?? ''}\u0000${a.responseModel ?? ''}\u0000${a.errorType ?? ''}`;
+    let sets = this.sets.get(key);
+    if (sets === undefined) {
+      const withoutError = toAttributes(a, false);
+      sets = {
+        duration: Object.freeze(toAttributes(a, true)),
+        withoutError: Object.freeze(withoutError),
+        input: Object.freeze({
+          ...withoutError,
+          [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.INPUT,
+        }),
+        output: Object.freeze({
+          ...withoutError,
+          [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE.OUTPUT,
+        }),
+      };
+      if (this.sets.size >= MAX_ATTRIBUTE_SETS) this.sets.clear();
+      this.sets.set(key, sets);
+    }
+    this.last = { a: { ...a }, sets };
+    return sets;
   }
 }
+
+interface AttributeSets {
+  duration: Attributes;
+  withoutError: Attributes;
+  input: Attributes;
+  output: Attributes;
+}
+
+const MAX_ATTRIBUTE_SETS = 1024;
 
 function isCount(n: number | undefined): n is number {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0;

@@ -227,7 +227,15 @@ export class GenAISpan {
   readonly policy: ContentPolicy;
   private readonly openInference: boolean;
   private readonly startMs: number;
-  private readonly attrs: Attributes;
+  /**
+   * Mirror of the attributes written, kept only when something reads them back at end
+   * (OpenInference mapping, the content event): the common path keeps no copy.
+   */
+  private readonly attrs: Attributes | undefined;
+  /** The low-cardinality metric attributes, tracked as they are written. */
+  private provider: string | undefined;
+  private requestModel: string | undefined;
+  private responseModel: string | undefined;
   private readonly content: CollectedContent = {};
   private readonly usageSlot: UsageSlot | undefined;
   private usage: TokenUsage | undefined;
@@ -249,21 +257,31 @@ export class GenAISpan {
     this.openInference = resolveSemconv(config).openInference;
     const parent = options.parentContext ?? context.active();
     const name = nonEmpty(options.name);
-    const startAttrs: Attributes = {
-      [sc.ATTR_GENAI_OTEL_SPAN_KIND]: options.kind,
-      ...(this.operation ? { [sc.ATTR_GEN_AI_OPERATION_NAME]: this.operation } : {}),
-      ...(options.provider ? { [sc.ATTR_GEN_AI_PROVIDER_NAME]: options.provider } : {}),
-      ...(name ? nameAttribute(options.kind, this.operation, name) : {}),
-      ...(this.telemetry.framework
-        ? { [sc.ATTR_GENAI_OTEL_FRAMEWORK]: this.telemetry.framework }
-        : {}),
-      ...getGenAIContextAttributes(parent),
-      ...(options.request
-        ? safely('start request', () => requestAttributes(options.request!), {})
-        : {}),
-      ...options.attributes,
-    };
-    this.attrs = { ...startAttrs };
+    // Built imperatively (no spreads): this runs for every span on the hot path.
+    const startAttrs: Attributes = {};
+    startAttrs[sc.ATTR_GENAI_OTEL_SPAN_KIND] = options.kind;
+    if (this.operation) startAttrs[sc.ATTR_GEN_AI_OPERATION_NAME] = this.operation;
+    if (options.provider) startAttrs[sc.ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
+    if (name) {
+      const nameKey = nameAttributeKey(options.kind, this.operation);
+      if (nameKey) startAttrs[nameKey] = name;
+    }
+    if (this.telemetry.framework)
+      startAttrs[sc.ATTR_GENAI_OTEL_FRAMEWORK] = this.telemetry.framework;
+    const contextAttrs = getGenAIContextAttributes(parent);
+    if (contextAttrs) Object.assign(startAttrs, contextAttrs);
+    if (options.request) {
+      try {
+        writeRequestAttributes(startAttrs, options.request);
+      } catch (err) {
+        logSwallowed('start request', err);
+      }
+    }
+    if (options.attributes) Object.assign(startAttrs, options.attributes);
+    this.provider = str(startAttrs[sc.ATTR_GEN_AI_PROVIDER_NAME]);
+    this.requestModel = str(startAttrs[sc.ATTR_GEN_AI_REQUEST_MODEL]);
+    this.responseModel = str(startAttrs[sc.ATTR_GEN_AI_RESPONSE_MODEL]);
+    this.attrs = this.openInference || this.policy.onEvent ? { ...startAttrs } : undefined;
     const spanName = options.spanName ?? genAISpanName(options.kind, this.operation, name);
     this.startMs = toMillis(options.startTime) ?? Date.now();
     this.span =
@@ -324,16 +342,24 @@ export class GenAISpan {
 
   private write(key: string, value: AttributeValue | undefined | null): void {
     if (value === undefined || value === null) return;
-    safely('setAttribute', () => {
-      this.attrs[key] = value;
+    if (this.attrs) this.attrs[key] = value;
+    if (key === sc.ATTR_GEN_AI_PROVIDER_NAME) this.provider = str(value);
+    else if (key === sc.ATTR_GEN_AI_REQUEST_MODEL) this.requestModel = str(value);
+    else if (key === sc.ATTR_GEN_AI_RESPONSE_MODEL) this.responseModel = str(value);
+    try {
       this.span.setAttribute(key, value);
-    });
+    } catch (err) {
+      logSwallowed('setAttribute', err);
+    }
   }
 
   setAttributes(attrs: Attributes): this {
-    safely('setAttributes', () => {
-      for (const [k, v] of Object.entries(attrs)) this.setAttribute(k, v);
-    });
+    if (this.ended) return this;
+    try {
+      for (const k in attrs) if (Object.hasOwn(attrs, k)) this.write(k, attrs[k]);
+    } catch (err) {
+      logSwallowed('setAttributes', err);
+    }
     return this;
   }
 
@@ -342,30 +368,47 @@ export class GenAISpan {
   }
 
   setRequest(r: RequestDetails): this {
-    safely('setRequest', () => this.setAttributes(requestAttributes(r)));
+    if (this.ended) return this;
+    try {
+      this.setAttributes(writeRequestAttributes({}, r));
+    } catch (err) {
+      logSwallowed('setRequest', err);
+    }
     return this;
   }
 
   setResponse(r: ResponseDetails): this {
-    safely('setResponse', () => {
-      this.setAttribute(sc.ATTR_GEN_AI_RESPONSE_ID, nonEmpty(r.id));
-      this.setAttribute(sc.ATTR_GEN_AI_RESPONSE_MODEL, nonEmpty(r.model));
+    if (this.ended) return this;
+    try {
+      this.write(sc.ATTR_GEN_AI_RESPONSE_ID, nonEmpty(r.id));
+      this.write(sc.ATTR_GEN_AI_RESPONSE_MODEL, nonEmpty(r.model));
       if (Array.isArray(r.finishReasons) && r.finishReasons.length > 0) {
-        this.setAttribute(
+        this.write(
           sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
           r.finishReasons.slice(0, 32).map((f) => String(f).slice(0, 64)),
         );
       }
-    });
+    } catch (err) {
+      logSwallowed('setResponse', err);
+    }
     return this;
   }
 
   /** Usage is written at {@link end}, after the de-duplication check. Later calls merge. */
   setUsage(u: TokenUsage): this {
-    if (!this.ended)
-      safely('setUsage', () => {
-        this.usage = { ...this.usage, ...stripUndefined(u) };
-      });
+    if (this.ended) return this;
+    try {
+      const merged: TokenUsage = this.usage ?? {};
+      if (u.inputTokens != null) merged.inputTokens = u.inputTokens;
+      if (u.outputTokens != null) merged.outputTokens = u.outputTokens;
+      if (u.cacheReadInputTokens != null) merged.cacheReadInputTokens = u.cacheReadInputTokens;
+      if (u.cacheCreationInputTokens != null)
+        merged.cacheCreationInputTokens = u.cacheCreationInputTokens;
+      if (u.reasoningOutputTokens != null) merged.reasoningOutputTokens = u.reasoningOutputTokens;
+      this.usage = merged;
+    } catch (err) {
+      logSwallowed('setUsage', err);
+    }
     return this;
   }
 
@@ -558,8 +601,16 @@ export class GenAISpan {
     if (this.ended) return;
     this.ended = true;
     const endMs = toMillis(endTime) ?? Date.now();
-    safely('end', () => this.finish(endMs));
-    safely('span.end', () => this.span.end(endTime));
+    try {
+      this.finish(endMs);
+    } catch (err) {
+      logSwallowed('end', err);
+    }
+    try {
+      this.span.end(endTime);
+    } catch (err) {
+      logSwallowed('span.end', err);
+    }
   }
 
   private finish(endMs: number): void {
@@ -569,7 +620,14 @@ export class GenAISpan {
     const usageBelow = slot?.claimed === true;
     const callBelow = slot?.callRecorded === true;
     const m = isModelCall ? this.metricAttributes() : undefined;
-    const metrics = isModelCall ? safely('metrics', () => this.telemetry.metrics) : undefined;
+    let metrics: GenAIMetrics | undefined;
+    if (isModelCall) {
+      try {
+        metrics = this.telemetry.metrics;
+      } catch (err) {
+        logSwallowed('metrics', err);
+      }
+    }
     if (usageBelow) {
       this.write(sc.ATTR_GENAI_OTEL_USAGE_RECORDED_BY_CHILD, true);
     } else if (this.usage) {
@@ -584,37 +642,40 @@ export class GenAISpan {
       this.write(sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, count(u.reasoningOutputTokens));
       // This call's tokens are recorded here: ancestors must not record them again.
       claimAncestors(slot);
-      if (metrics && m)
-        safely('token metric', () =>
-          metrics.recordTokens(count(u.inputTokens), count(u.outputTokens), m),
-        );
+      if (metrics && m) {
+        try {
+          metrics.recordTokens(count(u.inputTokens), count(u.outputTokens), m);
+        } catch (err) {
+          logSwallowed('token metric', err);
+        }
+      }
     }
     if (metrics && m && !callBelow) {
       markCallRecordedOnAncestors(slot);
-      safely('duration metric', () =>
-        metrics.recordDuration(Math.max(0, endMs - this.startMs) / 1000, m),
-      );
-      if (this.firstChunkMs !== undefined) {
-        const ttfc = Math.max(0, this.firstChunkMs - this.startMs) / 1000;
-        safely('time to first chunk metric', () => metrics.recordTimeToFirstChunk(ttfc, m));
+      try {
+        metrics.recordDuration(Math.max(0, endMs - this.startMs) / 1000, m);
+        if (this.firstChunkMs !== undefined)
+          metrics.recordTimeToFirstChunk(Math.max(0, this.firstChunkMs - this.startMs) / 1000, m);
+      } catch (err) {
+        logSwallowed('duration metric', err);
       }
     }
     if (!this.spanRecording) return; // metrics above still count sampled-out calls
     if (this.policy.onEvent) safely('content event', () => this.emitContentEvent());
-    if (this.openInference)
+    if (this.openInference && this.attrs) {
+      const attrs = this.attrs;
       safely('openinference', () =>
-        this.span.setAttributes(toOpenInference(this.kind, this.attrs, this.content, this.policy)),
+        this.span.setAttributes(toOpenInference(this.kind, attrs, this.content, this.policy)),
       );
+    }
   }
 
   private metricAttributes(): GenAIMetricAttributes {
-    const str = (k: string) =>
-      typeof this.attrs[k] === 'string' ? (this.attrs[k] as string) : undefined;
     return {
       operation: this.operation ?? 'chat',
-      provider: str(sc.ATTR_GEN_AI_PROVIDER_NAME),
-      requestModel: str(sc.ATTR_GEN_AI_REQUEST_MODEL),
-      responseModel: str(sc.ATTR_GEN_AI_RESPONSE_MODEL),
+      provider: this.provider,
+      requestModel: this.requestModel,
+      responseModel: this.responseModel,
       errorType: this.errorType,
     };
   }
@@ -649,7 +710,7 @@ export class GenAISpan {
     put(sc.ATTR_GENAI_OTEL_OUTPUT, c.output);
     if (Object.keys(event).length === 0) return;
     for (const key of EVENT_CONTEXT_ATTRIBUTES) {
-      const v = this.attrs[key];
+      const v = this.attrs?.[key];
       if (v !== undefined) event[key] = v;
     }
     this.span.addEvent(sc.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS, event);
@@ -757,9 +818,8 @@ function nonEmpty(v: unknown, max = 512): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
 }
 
-/** `gen_ai.request.*` and `server.*` attributes for request details (invalid values skipped). */
-function requestAttributes(r: RequestDetails): Attributes {
-  const out: Attributes = {};
+/** Adds `gen_ai.request.*` and `server.*` attributes for request details (invalid values skipped). */
+function writeRequestAttributes(out: Attributes, r: RequestDetails): Attributes {
   const put = (key: string, value: AttributeValue | undefined) => {
     if (value !== undefined) out[key] = value;
   };
@@ -785,27 +845,30 @@ function requestAttributes(r: RequestDetails): Attributes {
   return out;
 }
 
-/** The attribute a span's `name` also goes into, per kind. */
-function nameAttribute(
+/** The attribute a span's `name` also goes into, per kind (none for plain chains). */
+function nameAttributeKey(
   kind: sc.GenAISpanKind,
   operation: string | undefined,
-  name: string,
-): Attributes {
+): string | undefined {
   switch (kind) {
     case 'LLM':
     case 'EMBEDDING':
-      return { [sc.ATTR_GEN_AI_REQUEST_MODEL]: name };
+      return sc.ATTR_GEN_AI_REQUEST_MODEL;
     case 'TOOL':
-      return { [sc.ATTR_GEN_AI_TOOL_NAME]: name };
+      return sc.ATTR_GEN_AI_TOOL_NAME;
     case 'AGENT':
-      return { [sc.ATTR_GEN_AI_AGENT_NAME]: name };
+      return sc.ATTR_GEN_AI_AGENT_NAME;
     case 'CHAIN':
       return operation === sc.GEN_AI_OPERATION.INVOKE_WORKFLOW
-        ? { [sc.ATTR_GEN_AI_WORKFLOW_NAME]: name }
-        : {};
+        ? sc.ATTR_GEN_AI_WORKFLOW_NAME
+        : undefined;
     default:
-      return {};
+      return undefined;
   }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** Identifying attributes copied onto the content event so it stands on its own. */
@@ -849,10 +912,4 @@ function exceptionType(error: unknown, fallback: string): string {
     // fall through
   }
   return fallback;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null) (out as any)[k] = v;
-  return out;
 }
