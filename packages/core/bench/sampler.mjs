@@ -260,7 +260,10 @@ if (otlp) {
   row('AdaptiveSampling -> BatchSpanProcessor, OTLP protobuf', e);
 }
 out(`\nSampler cost / BSP (no-op exporter) cost per span: ${(b / a).toFixed(2)}x`);
-if (otlp) out(`Sampler -> BSP -> OTLP / BSP -> OTLP: ${(e / d).toFixed(2)}x`);
+if (otlp) {
+  out(`Sampler -> BSP -> OTLP / BSP -> OTLP: ${(e / d).toFixed(2)}x`);
+  out(`(${(otlpBytes / 1e6).toFixed(1)} MB of OTLP protobuf serialised in all)`);
+}
 out();
 
 const e1 = await timeEndToEnd(() => [bsp()], SPANS);
