@@ -71,6 +71,23 @@ describe.each([
     expect(chat.resource['service.name']).toBe(`fixture-${app}`);
   });
 
+  it('records prompts and completions only when the content-capture variable says so', async () => {
+    receiver.reset();
+    const r = await runNode([flag, '@genai-otel/node/register', app], {
+      cwd: fixtures,
+      env: {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const spans = await receiver.waitForSpans(2);
+    const chat = spans.find((s) => s.name === 'chat claude-test')!;
+    expect(String(chat.attributes['gen_ai.input.messages'])).toContain('Capital of France?');
+    expect(String(chat.attributes['gen_ai.output.messages'])).toContain('Paris.');
+  });
+
   it('does nothing with OTEL_SDK_DISABLED=true', async () => {
     const r = await runNode([flag, '@genai-otel/node/register', app], {
       cwd: fixtures,
@@ -92,22 +109,25 @@ describe('register entry: exit behaviour is the application’s', { timeout: 90_
     expect(r.stderr).toContain('handle_request');
   });
 
-  it('on SIGTERM without an app handler: flushes, then dies by SIGTERM as it would without us', async () => {
-    receiver.reset();
-    const r = await runNode(['--import', '@genai-otel/node/register', 'server.mjs'], {
-      cwd: fixtures,
-      env: {
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-      },
-      onStdout: (text, child) => {
-        if (text.includes('ready')) child.kill('SIGTERM');
-      },
-    });
-    expect(r.signal).toBe('SIGTERM');
-    expect((await receiver.waitForSpans(1))[0]!.name).toBe('startup');
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'on %s without an app handler: flushes, then dies by that signal as it would without us',
+    async (signal) => {
+      receiver.reset();
+      const r = await runNode(['--import', '@genai-otel/node/register', 'server.mjs'], {
+        cwd: fixtures,
+        env: {
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_BSP_SCHEDULE_DELAY: '60000',
+        },
+        onStdout: (text, child) => {
+          if (text.includes('ready')) child.kill(signal);
+        },
+      });
+      expect(r.signal).toBe(signal);
+      expect((await receiver.waitForSpans(1))[0]!.name).toBe('startup');
+    },
+  );
 
   it('on SIGTERM with an app handler: flushes and lets the app decide how to exit', async () => {
     receiver.reset();
