@@ -201,17 +201,20 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     exportStage.destinations.map((d) => ({ ...d.stage.stats }));
   observeExportStats(meterProvider, exportStats);
 
-  // --- globals
+  // --- globals (each one we manage to register is released again on shutdown; one that was
+  // already registered by the application is kept and left alone)
+  const owned = { context: false, propagation: false, trace: false, metrics: false };
   if (registerGlobal) {
-    if (!context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()))
+    owned.context = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    if (!owned.context)
       diag.debug('genai-otel: a context manager was already registered; keeping it');
-    propagation.setGlobalPropagator(
+    owned.propagation = propagation.setGlobalPropagator(
       new CompositePropagator({
         propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
       }),
     );
-    trace.setGlobalTracerProvider(tracerProvider);
-    metrics.setGlobalMeterProvider(meterProvider);
+    owned.trace = trace.setGlobalTracerProvider(tracerProvider);
+    owned.metrics = metrics.setGlobalMeterProvider(meterProvider);
   }
 
   // --- instrumentations
@@ -252,13 +255,11 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
           tracerProvider.shutdown().catch((err: unknown) => logSwallowed('trace shutdown', err)),
           meterProvider.shutdown().catch((err: unknown) => logSwallowed('metric shutdown', err)),
         ]);
-        if (registerGlobal) {
-          // Release the globals so that a later set-up in the same process can register.
-          trace.disable();
-          metrics.disable();
-          propagation.disable();
-          context.disable();
-        }
+        // Release our globals so that a later set-up in the same process can register.
+        if (owned.trace) trace.disable();
+        if (owned.metrics) metrics.disable();
+        if (owned.propagation) propagation.disable();
+        if (owned.context) context.disable();
         const g = globalThis as Record<symbol, TelemetryHandle | undefined>;
         if (g[ACTIVE] === handle) g[ACTIVE] = undefined;
       })();

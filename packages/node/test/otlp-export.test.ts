@@ -105,6 +105,19 @@ describe.each<OtlpProtocol>(['http/protobuf', 'http/json'])('OTLP export over %s
   });
 });
 
+describe('OTLP compression', () => {
+  it('sends gzip-compressed protobuf when asked (decoded by the receiver)', async () => {
+    const tracer = setup({
+      traceExporters: [{ type: 'otlp', otlp: { endpoint: receiver.url, compression: 'gzip' } }],
+    });
+    tracer.startActiveSpan('compressed', (s) => s.end());
+    await handle!.forceFlush();
+    const [span] = await receiver.waitForSpans(1);
+    expect(span!.name).toBe('compressed');
+    expect(receiver.requests[0]!.headers['content-encoding']).toBe('gzip');
+  });
+});
+
 describe('OTLP configuration from the standard variables', () => {
   it('uses OTLP when only OTEL_EXPORTER_OTLP_ENDPOINT is set, with protocol and headers from env', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
