@@ -5,6 +5,7 @@
  * a diag logger that records every line.
  */
 import { createRequire } from 'node:module';
+import { inspect, types } from 'node:util';
 import { AnthropicInstrumentor } from '@genai-otel/instrumentation-anthropic';
 import { LangChainInstrumentor } from '@genai-otel/instrumentation-langchain';
 import { LlamaIndexInstrumentor } from '@genai-otel/instrumentation-llamaindex';
@@ -375,7 +376,9 @@ export async function outcome(fn: () => unknown): Promise<unknown> {
   try {
     return { ok: true, value: await fn() };
   } catch (err: any) {
-    return { ok: false, error: `${err?.constructor?.name}: ${err?.message ?? String(err)}` };
+    if (!types.isProxy(err) && err instanceof Error)
+      return { ok: false, error: `${err.constructor?.name}: ${err.message}` };
+    return { ok: false, error: inspect(err, { showProxy: true, depth: 4 }) };
   }
 }
 
