@@ -715,7 +715,7 @@ describe('LlamaIndex with hostile documents and LLM responses', () => {
           checkSpans();
         },
       ),
-      { numRuns: Math.max(8, Math.floor(RUNS / 3)) },
+      { numRuns: Math.max(5, Math.floor(RUNS / 8)) },
     );
   }, 180_000);
 });
