@@ -10,6 +10,17 @@ export {
   defaultKeyOf,
 } from './processor.js';
 export {
+  type AdaptiveSelectionOptions,
+  type AttributeCondition,
+  type AttributeScalar,
+  type DestinationSelection,
+  type DestinationSelectionStats,
+  type RoutingDestination,
+  type TraceRoutingOptions,
+  TraceRoutingSpanProcessor,
+  type TraceView,
+} from './router.js';
+export {
   parseOt,
   parseThreshold,
   serializeOt,

@@ -88,7 +88,8 @@ interface TraceBuffer {
   decided: boolean;
 }
 
-interface Decision {
+/** A per-trace decision (internal; shared with the routing processor). */
+export interface Decision {
   keep: boolean;
   reason: SamplingReason | undefined;
   threshold: Threshold;
@@ -111,12 +112,12 @@ interface Decision {
  */
 export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private readonly next: SpanProcessorLike;
-  private readonly o: typeof ADAPTIVE_SAMPLING_DEFAULTS;
+  protected readonly o: typeof ADAPTIVE_SAMPLING_DEFAULTS;
   private readonly isError: (span: ReadableSpanLike) => boolean;
   private readonly keyOf: (span: ReadableSpanLike) => string;
-  private readonly now: () => number;
-  private readonly random: () => number;
-  private readonly latency: LatencyTracker;
+  protected readonly now: () => number;
+  protected readonly random: () => number;
+  protected readonly latency: LatencyTracker;
   private readonly rate: RateController;
 
   private readonly buffers = new Map<string, TraceBuffer>();
@@ -128,7 +129,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   /** The buffer used last: spans of one trace often start and end back to back. */
   private lastBuffer: TraceBuffer | undefined;
   private bufferedSpans = 0;
-  private readonly decisions = new Map<string, Decision>();
+  private readonly decisions = new Map<string, object>();
   /** Trace ids of `decisions` in insertion order (a ring), for FIFO eviction. */
   private readonly decisionRing: (string | undefined)[];
   private decisionRingNext = 0;
@@ -139,7 +140,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private shutdownPromise: Promise<void> | undefined;
   private isShutdown = false;
 
-  private readonly counters = {
+  protected readonly counters = {
     tracesKept: { error: 0, slow: 0, baseline: 0, overflow: 0 } as Record<SamplingReason, number>,
     tracesDropped: 0,
     spansKept: 0,
@@ -291,7 +292,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
         buf = this.buffers.get(traceId);
         if (buf === undefined) {
           const decided = this.decisions.get(traceId);
-          if (decided) {
+          if (decided !== undefined) {
             this.lateSpan(span, decided);
             return;
           }
@@ -514,6 +515,30 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       slow = now - buf.firstSeen > thresholdMs;
     }
 
+    this.applyPolicy({
+      traceId: buf.traceId,
+      spans: buf.spans,
+      root: buf.root,
+      hasError: buf.hasError,
+      slow,
+      thresholdMs,
+      key,
+      incomplete,
+      cause,
+      ot,
+      incoming,
+      now,
+    });
+  }
+
+  /**
+   * Takes the keep/drop decision for a trace whose facts are known, and forwards what is kept.
+   * Overridden by {@link TraceRoutingSpanProcessor} (one decision per destination).
+   * @internal
+   */
+  protected applyPolicy(t: TraceFacts): void {
+    const buf = t;
+    const { slow, incomplete, cause, ot, incoming, now } = t;
     let keep: boolean;
     let reason: SamplingReason | undefined;
     let threshold: Threshold;
@@ -545,24 +570,29 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     this.counters.tracesKept[reason!]++;
     const decision = this.keptDecision(reason!, threshold, ot, incoming, incomplete);
     this.remember(buf.traceId, decision);
-    const rootAttrs: Attributes | undefined = buf.root
-      ? {
-          ...decision.attributes,
-          [ATTR_SAMPLING_SLOW]: slow,
-          [ATTR_SAMPLING_ERROR]: buf.hasError,
-          ...(thresholdMs !== undefined
-            ? { [ATTR_SAMPLING_LATENCY_THRESHOLD_MS]: round3(thresholdMs) }
-            : {}),
-          ...(key !== undefined ? { [ATTR_SAMPLING_KEY]: key } : {}),
-        }
-      : undefined;
+    const rootAttrs = this.rootAttributes(t, decision);
     for (const span of buf.spans) {
       this.counters.spansKept++;
       this.forward(this.stamp(span, decision, span === buf.root ? rootAttrs : undefined));
     }
   }
 
-  private keptDecision(
+  /** Attributes of a kept trace's local root: the decision's plus the slow/error facts. */
+  protected rootAttributes(t: TraceFacts, decision: Decision): Attributes | undefined {
+    return t.root
+      ? {
+          ...decision.attributes,
+          [ATTR_SAMPLING_SLOW]: t.slow,
+          [ATTR_SAMPLING_ERROR]: t.hasError,
+          ...(t.thresholdMs !== undefined
+            ? { [ATTR_SAMPLING_LATENCY_THRESHOLD_MS]: round3(t.thresholdMs) }
+            : {}),
+          ...(t.key !== undefined ? { [ATTR_SAMPLING_KEY]: t.key } : {}),
+        }
+      : undefined;
+  }
+
+  protected keptDecision(
     reason: SamplingReason,
     threshold: Threshold,
     ot: OtState,
@@ -587,7 +617,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     };
   }
 
-  private lateSpan(span: ReadableSpanLike, decision: Decision): void {
+  /** A span of a trace decided earlier (`decided` is what {@link remember} stored). */
+  protected lateSpan(span: ReadableSpanLike, decided: object): void {
+    let decision = decided as Decision;
     if (!decision.keep && this.checkError(span)) {
       // An error after the trace was dropped: keep it (and what follows) rather than lose it.
       const { ot, incoming } = incomingOf(span.spanContext().traceState);
@@ -606,7 +638,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   }
 
   /** Remembers a decision; the oldest one is forgotten once `decisionCacheSize` are held. */
-  private remember(traceId: string, decision: Decision): void {
+  protected remember(traceId: string, decision: object): void {
     const d = this.decisions;
     const had = d.has(traceId);
     d.set(traceId, decision);
@@ -619,7 +651,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     this.decisionRingNext = slot + 1 === ring.length ? 0 : slot + 1;
   }
 
-  private stamp(
+  protected stamp(
     span: ReadableSpanLike,
     decision: Decision,
     rootAttrs: Attributes | undefined,
@@ -703,7 +735,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
   // --- helpers -------------------------------------------------------------------------------
 
-  private checkError(span: ReadableSpanLike): boolean {
+  protected checkError(span: ReadableSpanLike): boolean {
     try {
       return this.isError(span);
     } catch (err) {
@@ -800,7 +832,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 const NO_SPANS: ReadableSpanLike[] = Object.freeze([]) as unknown as ReadableSpanLike[];
 
 /** The decision shared by every dropped trace (nothing per trace needs remembering). */
-const DROPPED: Decision = Object.freeze({
+export const DROPPED: Decision = Object.freeze({
   keep: false,
   reason: undefined,
   threshold: ALWAYS_KEEP,
@@ -811,6 +843,24 @@ const DROPPED: Decision = Object.freeze({
   tsOut: undefined,
 }) as Decision;
 
+/** What the buffering stage knows about a trace when it is decided (input of the policy). */
+export interface TraceFacts {
+  traceId: string;
+  spans: ReadableSpanLike[];
+  /** The local root, when it ended. */
+  root: ReadableSpanLike | undefined;
+  hasError: boolean;
+  slow: boolean;
+  thresholdMs: number | undefined;
+  key: string | undefined;
+  incomplete: boolean;
+  cause: ForcedDecisionCause | undefined;
+  /** Incoming `ot` state and threshold (head sampling probability). */
+  ot: OtState;
+  incoming: Threshold | undefined;
+  now: number;
+}
+
 interface Incoming {
   ot: OtState;
   incoming: Threshold | undefined;
@@ -820,7 +870,7 @@ const NO_INCOMING: Incoming = { ot: { rest: [] }, incoming: undefined };
 const incomingCache = new Map<string, Incoming>();
 
 /** The `ot` member of a trace state and the threshold it carries (cached, never throws). */
-function incomingOf(traceState: TraceState | undefined): Incoming {
+export function incomingOf(traceState: TraceState | undefined): Incoming {
   if (!traceState) return NO_INCOMING;
   let raw: string | undefined;
   try {
@@ -854,7 +904,7 @@ export function defaultKeyOf(span: ReadableSpanLike): string {
   return `${span.name}|${op === undefined ? '' : String(op)}|${model === undefined ? '' : String(model)}`;
 }
 
-function isLocalRoot(span: any, parentContext?: Context): boolean {
+export function isLocalRoot(span: any, parentContext?: Context): boolean {
   const parent = span.parentSpanContext;
   if (parent) return parent.isRemote === true;
   if (span.parentSpanId) {
@@ -865,7 +915,7 @@ function isLocalRoot(span: any, parentContext?: Context): boolean {
   return true;
 }
 
-function hrToMs(hr: readonly [number, number] | undefined): number {
+export function hrToMs(hr: readonly [number, number] | undefined): number {
   return hr ? hr[0] * 1e3 + hr[1] / 1e6 : 0;
 }
 

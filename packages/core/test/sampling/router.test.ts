@@ -1,0 +1,271 @@
+/**
+ * TraceRoutingSpanProcessor: one buffer, one decision per destination (seeded traffic, fake
+ * clock, no timing).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type RoutingDestination,
+  type TraceRoutingOptions,
+  TraceRoutingSpanProcessor,
+} from '../../src/sampling/index.js';
+import {
+  FakeClock,
+  makeSpan,
+  RecordingSink,
+  runTraffic,
+  type TraceTruth,
+  type TrafficOptions,
+} from './traffic.js';
+
+const TRAFFIC: TrafficOptions = {
+  seed: 4242,
+  phases: [{ durationS: 600, tracesPerSecond: 40 }],
+  errorRate: 0.03,
+  keys: [
+    { name: 'rag', operation: 'chat', model: 'model-a', medianMs: 400, sigma: 0.4, weight: 3 },
+    {
+      name: 'agent',
+      operation: 'invoke_agent',
+      model: 'model-b',
+      medianMs: 900,
+      sigma: 0.5,
+      weight: 1,
+    },
+  ],
+  children: [1, 4],
+};
+
+function router(
+  destinations: Array<Omit<RoutingDestination, 'next'> & { next?: RoutingDestination['next'] }>,
+  options: Partial<TraceRoutingOptions> = {},
+) {
+  const clock = new FakeClock();
+  const sinks = destinations.map((d) => (d.next as RecordingSink) ?? new RecordingSink());
+  const processor = new TraceRoutingSpanProcessor({
+    clock,
+    sweepIntervalMs: 0,
+    decisionWaitMs: 100,
+    ...options,
+    destinations: destinations.map((d, i) => ({ ...d, next: sinks[i]! })),
+  });
+  return { clock, sinks, processor };
+}
+
+describe('TraceRoutingSpanProcessor', () => {
+  it('routes 24k seeded traces: all, errors only, adaptive share, attribute routing; whole traces', async () => {
+    const { clock, sinks, processor } = router([
+      { name: 'everything', select: { all: true } },
+      { name: 'alerts', select: { errorsOnly: true } },
+      {
+        name: 'tracing',
+        select: { adaptive: { maxRate: 0.05, minRate: 0.05, targetTracesPerSecond: 1000 } },
+      },
+      { name: 'agents', select: { where: { 'gen_ai.request.model': 'model-b' } } },
+      {
+        name: 'successes',
+        select: { excludeErrors: true, adaptive: { minRate: 0.1, maxRate: 0.1 } },
+      },
+    ]);
+    const truths = new Map<string, TraceTruth>();
+    runTraffic(TRAFFIC, processor, clock, (t) => truths.set(t.traceId, t));
+    await processor.forceFlush();
+    const [all, alerts, tracing, agents, successes] = sinks as RecordingSink[];
+
+    const errors = [...truths.values()].filter((t) => t.error);
+    expect(truths.size).toBeGreaterThan(20_000);
+    expect(errors.length).toBeGreaterThan(400);
+
+    // Everything: every trace, whole.
+    expect(all!.traces.size).toBe(truths.size);
+    for (const [id, t] of truths) expect(all!.traces.get(id)?.spans).toBe(t.spans);
+
+    // Errors only: exactly the error traces, whole, with adjusted count 1.
+    expect(new Set(alerts!.traces.keys())).toEqual(new Set(errors.map((t) => t.traceId)));
+    for (const [id, got] of alerts!.traces) {
+      expect(got.spans).toBe(truths.get(id)!.spans);
+      expect(got.reason).toBe('error');
+      expect(got.adjustedCount).toBe(1);
+    }
+
+    // Adaptive: every error kept; baseline share ~5%; re-weighted count ~ true count.
+    for (const e of errors) expect(tracing!.traces.has(e.traceId)).toBe(true);
+    const baseline = [...tracing!.traces.values()].filter((t) => t.reason === 'baseline');
+    const candidates = [...truths.values()].filter(
+      (t) => !t.error && tracing!.traces.get(t.traceId)?.reason !== 'slow',
+    );
+    const share = baseline.length / candidates.length;
+    expect(share).toBeGreaterThan(0.04);
+    expect(share).toBeLessThan(0.06);
+    for (const t of baseline) {
+      expect(t.th).toBe('f33333');
+      expect(t.adjustedCount).toBeCloseTo(20, 3);
+    }
+    let estimate = 0;
+    for (const t of tracing!.traces.values()) estimate += t.adjustedCount;
+    expect(Math.abs(estimate - truths.size) / truths.size).toBeLessThan(0.05);
+    for (const [id, got] of tracing!.traces) expect(got.spans).toBe(truths.get(id)!.spans);
+
+    // Attribute routing: only model-b traces, all of them.
+    const modelB = [...truths.values()].filter((t) => t.key === 1);
+    expect(new Set(agents!.traces.keys())).toEqual(new Set(modelB.map((t) => t.traceId)));
+
+    // Successes only: no error trace, and a consistent superset of the 5% destination's baseline.
+    for (const e of errors) expect(successes!.traces.has(e.traceId)).toBe(false);
+    for (const [id, t] of tracing!.traces) {
+      if (t.reason === 'baseline') expect(successes!.traces.has(id)).toBe(true);
+    }
+
+    // Buffered once: the router holds each span once, whatever the number of destinations.
+    const stats = processor.stats();
+    expect(stats.bufferedSpans).toBe(0);
+    const perDestination = processor.destinationStats();
+    expect(perDestination.map((d) => d.name)).toEqual([
+      'everything',
+      'alerts',
+      'tracing',
+      'agents',
+      'successes',
+    ]);
+    expect(perDestination[1]!.tracesKept).toBe(errors.length);
+    expect(perDestination[1]!.tracesDropped).toBe(truths.size - errors.length);
+    expect(perDestination[2]!.baselineRate).toBe(0.05);
+  });
+
+  it('matches resource attributes, lists, regexes and absence', async () => {
+    const { clock, sinks, processor } = router([
+      { name: 'prod', select: { where: { 'deployment.environment': ['prod', 'staging'] } } },
+      { name: 'claude', select: { where: { 'gen_ai.request.model': { regex: '^claude-' } } } },
+      { name: 'no-tools', select: { where: { 'gen_ai.tool.name': { exists: false } } } },
+    ]);
+    const emit = (id: string, env: string, model: string, tool?: string) => {
+      const root = makeSpan({
+        traceId: id,
+        spanId: `${id.slice(0, 15)}1`,
+        name: 'r',
+        startMs: 0,
+        endMs: 5,
+      });
+      (root as any).resource = { attributes: { 'deployment.environment': env } };
+      const child = makeSpan({
+        traceId: id,
+        spanId: `${id.slice(0, 15)}2`,
+        parentSpanId: root.spanContext().spanId,
+        name: 'c',
+        startMs: 1,
+        endMs: 2,
+        attributes: {
+          'gen_ai.request.model': model,
+          ...(tool ? { 'gen_ai.tool.name': tool } : {}),
+        },
+      });
+      (child as any).resource = (root as any).resource;
+      processor.onStart(root, {} as any);
+      processor.onStart(child, {} as any);
+      processor.onEnd(child);
+      processor.onEnd(root);
+    };
+    const a = `${'a'.repeat(18)}ffffffffffffff`;
+    const b = `${'b'.repeat(18)}ffffffffffffff`;
+    const c = `${'c'.repeat(18)}ffffffffffffff`;
+    emit(a, 'prod', 'claude-sonnet-4');
+    emit(b, 'dev', 'gpt-5', 'search');
+    emit(c, 'staging', 'gpt-5');
+    clock.t += 1000;
+    await processor.forceFlush();
+    const [prod, claude, noTools] = sinks as RecordingSink[];
+    expect([...prod!.traces.keys()]).toEqual([a, c]);
+    expect([...claude!.traces.keys()]).toEqual([a]);
+    expect([...noTools!.traces.keys()]).toEqual([a, c]);
+  });
+
+  it('isolates destinations: one that throws changes nothing for the others', async () => {
+    const throwing = {
+      onStart() {
+        throw new Error('start');
+      },
+      onEnd() {
+        throw new Error('end');
+      },
+      forceFlush: () => Promise.reject(new Error('flush')),
+      shutdown: () => Promise.reject(new Error('shutdown')),
+    };
+    const { clock, sinks, processor } = router([
+      { name: 'broken', next: throwing as any },
+      { name: 'ok', select: { all: true } },
+    ]);
+    const truths: TraceTruth[] = [];
+    runTraffic(
+      { ...TRAFFIC, phases: [{ durationS: 20, tracesPerSecond: 20 }] },
+      processor,
+      clock,
+      (t) => truths.push(t),
+    );
+    await processor.forceFlush();
+    await processor.shutdown();
+    const ok = sinks[1] as RecordingSink;
+    expect(ok.traces.size).toBe(truths.length);
+    for (const t of truths) expect(ok.traces.get(t.traceId)?.spans).toBe(t.spans);
+  });
+
+  it('a late error reaches the errors-only destination; late spans follow each decision', async () => {
+    const { clock, sinks, processor } = router([
+      { name: 'alerts', select: { errorsOnly: true } },
+      { name: 'all', select: { all: true } },
+    ]);
+    const id = `${'d'.repeat(18)}00000000000000`;
+    const root = makeSpan({ traceId: id, spanId: 'a'.repeat(16), name: 'r', startMs: 0, endMs: 5 });
+    processor.onStart(root, {} as any);
+    processor.onEnd(root);
+    clock.t += 1000;
+    processor.sweepNow();
+    const [alerts, all] = sinks as RecordingSink[];
+    expect(alerts!.spanCount).toBe(0);
+    expect(all!.spanCount).toBe(1);
+    const late = makeSpan({
+      traceId: id,
+      spanId: 'b'.repeat(16),
+      parentSpanId: 'a'.repeat(16),
+      name: 'late',
+      startMs: 1,
+      endMs: 1200,
+      error: 'status',
+    });
+    processor.onEnd(late);
+    expect(alerts!.spanCount).toBe(1);
+    expect(all!.spanCount).toBe(2);
+    expect(processor.stats().lateSpansKept).toBe(1);
+  });
+
+  it('uses the head sampler probability: th and adjusted count multiply', async () => {
+    const { clock, sinks, processor } = router([
+      { name: 'all' },
+      { name: 'half', select: { adaptive: { minRate: 0.5, maxRate: 0.5 } } },
+    ]);
+    const ts = {
+      get: (k: string) => (k === 'ot' ? 'th:8' : undefined),
+      set() {
+        return this;
+      },
+      unset() {
+        return this;
+      },
+      serialize: () => 'ot=th:8',
+    };
+    const id = `${'e'.repeat(18)}ffffffffffffff`;
+    const root = makeSpan({
+      traceId: id,
+      spanId: 'a'.repeat(16),
+      name: 'r',
+      startMs: 0,
+      endMs: 5,
+      traceState: ts,
+    });
+    processor.onStart(root, {} as any);
+    processor.onEnd(root);
+    clock.t += 1000;
+    await processor.forceFlush();
+    const [all, half] = sinks as RecordingSink[];
+    expect(all!.traces.get(id)?.adjustedCount).toBe(2);
+    expect(half!.traces.get(id)?.adjustedCount).toBeCloseTo(4, 5);
+  });
+});
