@@ -26,25 +26,25 @@ export const families = {
       'lc-chat': {
         title: 'single chat call',
         create: lazy('./workloads/langchain.mjs', 'lc-chat'),
-        iters: 1500,
+        iters: 1000,
         warmup: 300,
       },
       'lc-pipe': {
         title: 'prompt -> model -> parser',
         create: lazy('./workloads/langchain.mjs', 'lc-pipe'),
-        iters: 1000,
+        iters: 700,
         warmup: 300,
       },
       'lc-rag': {
         title: 'RAG chain (retriever, prompt, model, parser)',
         create: lazy('./workloads/langchain.mjs', 'lc-rag'),
-        iters: 600,
+        iters: 400,
         warmup: 200,
       },
       'lc-rag-200': {
         title: '200 concurrent RAG chains',
         create: lazy('./workloads/langchain.mjs', 'lc-rag-200'),
-        iters: 600,
+        iters: 400,
         warmup: 200,
       },
     },
@@ -59,7 +59,7 @@ export const families = {
       'li-query': {
         title: 'query engine (retrieve + synthesize)',
         create: lazy('./workloads/llamaindex.mjs', 'li-query'),
-        iters: 600,
+        iters: 400,
         warmup: 200,
       },
     },
@@ -74,7 +74,7 @@ export const families = {
       'an-messages': {
         title: 'messages.create against a local fake API',
         create: lazy('./workloads/anthropic.mjs', 'an-messages'),
-        iters: 600,
+        iters: 400,
         warmup: 200,
       },
     },

@@ -31,6 +31,7 @@ const config = {
   itersScale: quick ? 0.5 : 1,
   heapIters: Number(opt('heap-iters') ?? (quick ? 5000 : 20000)),
   heapWarmup: quick ? 500 : 1000,
+  heapParallel: Number(opt('heap-parallel') ?? 3),
   startupRuns: quick ? 5 : 10,
 };
 const out = resolve(BENCH_DIR, opt('out') ?? (quick ? 'RESULTS-quick.md' : 'RESULTS.md'));
@@ -63,6 +64,16 @@ if (
   (only.has('overhead') || only.has('heap'))
 ) {
   anthropic = await startFakeAnthropic();
+}
+
+/** Writes the report so far (a partial run still leaves its numbers behind). */
+async function checkpoint(final = false) {
+  results.finishedAt = new Date().toISOString();
+  results.durationS = (performance.now() - started) / 1000;
+  results.machine.loadavgEnd = machineInfo().loadavg;
+  results.partial = !final;
+  await writeFile(out, renderReport(results, families));
+  await writeFile(out.replace(/\.md$/, '.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 // 1. Per-call overhead: every row in the same run, one fresh child process per row per round
@@ -116,6 +127,8 @@ if (only.has('overhead')) {
   }
 }
 
+await checkpoint();
+
 // 2. Heap growth: a fresh child per row running each workload in turn (baseline per workload);
 // two children at a time (heap numbers do not depend on timing, so this runs after the timed phase).
 if (only.has('heap')) {
@@ -155,16 +168,21 @@ if (only.has('heap')) {
       );
     }
   };
-  await Promise.all([workerLoop(), workerLoop()]);
+  // Heap numbers do not depend on timing: several children at once is fine.
+  await Promise.all(Array.from({ length: config.heapParallel }, workerLoop));
 }
 
 await anthropic?.close();
+
+await checkpoint();
 
 // 3. Start-up.
 if (only.has('startup')) {
   log('start-up');
   results.startup = await measureStartup({ runs: config.startupRuns, log });
 }
+
+await checkpoint();
 
 // 4. Install footprint.
 if (only.has('install')) {
@@ -189,6 +207,8 @@ if (only.has('install')) {
   });
 }
 
+await checkpoint();
+
 // 5. Sampler throughput (the sampler's own benchmark script, when present).
 if (only.has('sampler')) {
   const script = join(REPO, 'packages/core/bench/sampler.mjs');
@@ -212,10 +232,5 @@ if (only.has('sampler')) {
   }
 }
 
-results.finishedAt = new Date().toISOString();
-results.durationS = (performance.now() - started) / 1000;
-results.machine.loadavgEnd = machineInfo().loadavg;
-
-await writeFile(out, renderReport(results, families));
-await writeFile(out.replace(/\.md$/, '.json'), `${JSON.stringify(results, null, 2)}\n`);
+await checkpoint(true);
 log(`wrote ${out} in ${results.durationS.toFixed(0)} s`);
