@@ -46,7 +46,7 @@ it(`${N} concurrent requests never share attributes, traces or parents`, async (
         ? propagation.extract(ROOT_CONTEXT, { baggage: `user.id=${user},other.key=x${i}` })
         : ROOT_CONTEXT;
       return context.with(base, () =>
-        tracer.startActiveSpan(`caller ${i}`, async (span) => {
+        tracer.startActiveSpan(`caller ${i}`, async (span: any) => {
           callers.set(span.spanContext().traceId, {
             user,
             spanId: span.spanContext().spanId,

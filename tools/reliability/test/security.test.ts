@@ -80,7 +80,7 @@ function secretModel(secretsInOutput: boolean) {
       };
     }
   }
-  return new SecretChatModel({});
+  return new (SecretChatModel as any)({});
 }
 
 async function runEverything(secretsInOutput = false): Promise<void> {
