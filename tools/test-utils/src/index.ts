@@ -124,7 +124,7 @@ class ManualReader {
     // MetricReader is abstract; a tiny subclass gives us collect() without an export loop.
     const Base = msdk.MetricReader;
     class PullReader extends Base {
-      // biome-ignore lint/complexity/noUselessConstructor: the base class is untyped here
+      // The base class is untyped here: declare the constructor so TypeScript accepts options.
       constructor(options: unknown) {
         super(options);
       }
