@@ -88,3 +88,58 @@ for (const [k, v] of [...fns]
   .sort((a, b) => b[1] - a[1])
   .slice(0, 25))
   console.log(`  ${pct(v).padStart(6)}  ${perCall(v).padStart(16)}  ${k}`);
+
+// Cost attributable to the instrumentation: samples whose stack, walked from the leaf up,
+// reaches the instrumentation's own code before any framework frame (so the OpenTelemetry
+// SDK work it triggers counts, the framework work it wraps does not).
+const OWNER = {
+  ours: /\/packages\/(core|instrumentation-[a-z]+)\/dist\//,
+  'ours-content': /\/packages\/(core|instrumentation-[a-z]+)\/dist\//,
+  openinference: /@arizeai\//,
+  traceloop: /@traceloop\//,
+  'noop-callback': /\/bench\/src\/rows\//,
+};
+const FRAMEWORK =
+  /node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?(@langchain\/core|langsmith|p-queue|p-retry|eventemitter3|llamaindex|@llamaindex\/[^/]+|@anthropic-ai\/sdk)\//;
+const owner = OWNER[row];
+if (owner) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  let busy = 0;
+  let mine = 0;
+  const parts = new Map();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]);
+    const fn = node.callFrame.functionName;
+    if (fn === '(idle)' || fn === '(program)') continue;
+    busy += dt[i] ?? 0;
+    let cur = node.id;
+    let owned = false;
+    while (cur !== undefined) {
+      const url = byId.get(cur).callFrame.url || '';
+      if (owner.test(url)) {
+        owned = true;
+        break;
+      }
+      if (FRAMEWORK.test(url)) break;
+      cur = parent.get(cur);
+    }
+    if (!owned) continue;
+    mine += dt[i] ?? 0;
+    const url = node.callFrame.url || '';
+    const part = owner.test(url)
+      ? 'its own code'
+      : url.includes('@opentelemetry')
+        ? 'OpenTelemetry SDK/API it calls'
+        : url.startsWith('node:')
+          ? 'Node internals it calls'
+          : `other code it calls (${packageOf(url)})`;
+    parts.set(part, (parts.get(part) ?? 0) + (dt[i] ?? 0));
+  }
+  const share = (v) => `${((v / busy) * 100).toFixed(1)}%`;
+  console.log(
+    `\nAttributable to the instrumentation (GC not attributed): ${share(mine)} of busy samples`,
+  );
+  for (const [k, v] of [...parts].sort((a, b) => b[1] - a[1]).slice(0, 8))
+    console.log(`  ${share(v).padStart(6)}  ${k}`);
+}

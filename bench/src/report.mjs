@@ -288,6 +288,9 @@ export function renderReport(results, families) {
       register: '`--import @genai-otel/node/register`',
       unfiltered:
         'unfiltered loader hook (`module.register(hook.mjs)`, no include list) + our LangChain instrumentation',
+      'no-hook': 'decomposition: our `setupTelemetry({ esmHook: false })`, no loader hook',
+      'hook-only':
+        'decomposition: loader hook alone (include list = @langchain/core files), no SDK',
     };
     for (const [k, r] of Object.entries(st)) {
       const ratio = r.medianMs / none;

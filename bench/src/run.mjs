@@ -222,6 +222,7 @@ if (only.has('sampler')) {
       timeoutMs: 600_000,
     });
     results.sampler = {
+      args: samplerArgs,
       script: 'packages/core/bench/sampler.mjs',
       code: res.code,
       stdout: res.stdout,
