@@ -23,10 +23,8 @@ const res = await runWorker(
   {
     family: fam,
     row,
-    workload,
     mode: 'time',
-    iters: Number(itersArg ?? def.iters * 2),
-    warmup: def.warmup,
+    workloads: [{ workload, iters: Number(itersArg ?? def.iters * 2), warmup: def.warmup }],
     anthropicUrl: anthropic?.url,
   },
   { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200'] },
