@@ -37,10 +37,18 @@ const config = {
 const out = resolve(BENCH_DIR, opt('out') ?? (quick ? 'RESULTS-quick.md' : 'RESULTS.md'));
 const REPO = resolve(BENCH_DIR, '..');
 
+/** Formats the report the way the repository's `biome check` expects (tables aligned). */
+async function formatReport(file) {
+  const biome = join(REPO, 'node_modules/.bin/biome');
+  if (existsSync(biome))
+    await run(biome, ['format', '--write', file], { cwd: REPO, timeoutMs: 60_000 });
+}
+
 if (opt('render')) {
   const saved = JSON.parse(await readFile(resolve(BENCH_DIR, opt('render')), 'utf8'));
   const target = resolve(BENCH_DIR, opt('out') ?? opt('render').replace(/\.json$/, '.md'));
   await writeFile(target, renderReport(saved, families));
+  await formatReport(target);
   process.stderr.write(`wrote ${target}\n`);
   process.exit(0);
 }
@@ -234,4 +242,5 @@ if (only.has('sampler')) {
 }
 
 await checkpoint(true);
+await formatReport(out);
 log(`wrote ${out} in ${results.durationS.toFixed(0)} s`);
