@@ -488,7 +488,7 @@ function compileWhere(where: Record<string, AttributeCondition> | undefined): Co
 function compileCondition(key: string, cond: AttributeCondition): CompiledCondition {
   if (Array.isArray(cond)) {
     const set = new Set<unknown>(cond);
-    return { key, absent: false, test: (v) => anyValue(v, (x) => set.has(x)) };
+    return { key, absent: false, test: (v) => anyValue(v, (x) => inSet(set, x)) };
   }
   if (typeof cond === 'object' && cond !== null) {
     const c = cond as { exists?: boolean; regex?: string; oneOf?: readonly AttributeScalar[] };
@@ -505,11 +505,17 @@ function compileCondition(key: string, cond: AttributeCondition): CompiledCondit
     }
     if (Array.isArray(c.oneOf)) {
       const set = new Set<unknown>(c.oneOf);
-      tests.push((v) => anyValue(v, (x) => set.has(x)));
+      tests.push((v) => anyValue(v, (x) => inSet(set, x)));
     }
     return { key, absent: false, test: (v) => v !== undefined && tests.every((t) => t(v)) };
   }
-  return { key, absent: false, test: (v) => anyValue(v, (x) => x === cond) };
+  const single = new Set<unknown>([cond]);
+  return { key, absent: false, test: (v) => anyValue(v, (x) => inSet(single, x)) };
+}
+
+/** Membership; numbers and booleans also match their string form (conditions from env vars). */
+function inSet(set: Set<unknown>, x: unknown): boolean {
+  return set.has(x) || (typeof x !== 'string' && set.has(String(x)));
 }
 
 function anyValue(v: unknown, test: (x: unknown) => boolean): boolean {
