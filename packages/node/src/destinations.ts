@@ -11,7 +11,7 @@ import {
   TraceRoutingSpanProcessor,
 } from '@genai-otel/core';
 import { diag } from '@opentelemetry/api';
-import { env, parseKeyValueList } from './env.js';
+import { parseKeyValueList } from './env.js';
 import { BoundedExportSpanProcessor } from './export-processor.js';
 import { createTraceDestination, isSpanExporter, type TraceDestination } from './exporters.js';
 import type {
@@ -337,10 +337,4 @@ export function parseWhere(
 function splitOnce(s: string, sep: string): [string, string | undefined] {
   const i = s.indexOf(sep);
   return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
-}
-
-/** Whether any destination variable is set (used to decide if the env configures destinations). */
-export function destinationsConfiguredInEnv(): boolean {
-  if (env(DESTINATIONS_ENV)) return true;
-  return Object.keys(process.env).some((k) => k.startsWith(DESTINATION_ENV_PREFIX));
 }

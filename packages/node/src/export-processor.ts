@@ -6,7 +6,8 @@
  * backend costs bounded memory and is visible in {@link ExportStats}.
  */
 import { logSwallowed } from '@genai-otel/core';
-import { diag, TraceFlags } from '@opentelemetry/api';
+import { context, diag, TraceFlags } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { BatchOptions, ExportStats, SpanExporterLike, SpanProcessorLike } from './types.js';
 
 const SUCCESS = 0;
@@ -122,7 +123,8 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
   /** In-process exporters (the console tree): handed each span synchronously, no queue. */
   private exportDirect(span: any): void {
     try {
-      this.exporter.export([span], (result) => {
+      // Exports never trace themselves (the HTTP/undici instrumentations would see them).
+      exportSuppressed(this.exporter, [span], (result) => {
         if (result.code === SUCCESS) this.stats.exported++;
         else {
           this.stats.failedExports++;
@@ -178,7 +180,7 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
         }, this.timeout);
         timer.unref?.();
         try {
-          this.exporter.export(batch, (result) => {
+          exportSuppressed(this.exporter, batch, (result) => {
             if (result.code !== SUCCESS && result.error)
               diag.warn(
                 `genai-otel: export to "${this.options.name}" failed: ${result.error.message}`,
@@ -199,6 +201,15 @@ export class BoundedExportSpanProcessor implements SpanProcessorLike {
       if (timer) clearTimeout(timer);
     }
   }
+}
+
+/** Calls the exporter with tracing suppressed, so its own HTTP requests create no spans. */
+function exportSuppressed(
+  exporter: SpanExporterLike,
+  spans: any[],
+  done: (result: { code: number; error?: Error }) => void,
+): void {
+  context.with(suppressTracing(context.active()), () => exporter.export(spans, done));
 }
 
 function pendingResources(batch: any[]): any[] {

@@ -1,3 +1,16 @@
+export {
+  type BuiltDestination,
+  buildDestinationStage,
+  DESTINATION_ENV_FIELDS,
+  DESTINATION_ENV_PREFIX,
+  DESTINATIONS_ENV,
+  type DestinationConfig,
+  type DestinationStage,
+  type DestinationStageOptions,
+  destinationsFromEnv,
+  parseSelect,
+  parseWhere,
+} from './destinations.js';
 export { registerEsmHook } from './esm-hook.js';
 export { BoundedExportSpanProcessor, type ExportProcessorOptions } from './export-processor.js';
 export {
@@ -7,6 +20,12 @@ export {
   createTraceDestination,
   type TraceDestination,
 } from './exporters.js';
+export {
+  createHttpInstrumentations,
+  HTTP_INSTRUMENTATION_NAMES,
+  type HttpInstrumentationSelection,
+  type HttpInstrumentationSetting,
+} from './http-instrumentations.js';
 export { esmIncludeFor, FRAMEWORKS, isPackageInstalled } from './instrumentations.js';
 export { ATTR_DEPLOYMENT_ENVIRONMENT, ATTR_DEPLOYMENT_ENVIRONMENT_NAME } from './resource.js';
 export { ADAPTIVE_SAMPLER_NAME } from './sampling.js';

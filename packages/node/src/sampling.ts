@@ -31,7 +31,7 @@ const sampling = core as unknown as {
     | undefined;
 };
 
-function adaptiveRequested(setting: AdaptiveSamplingSetting | undefined): boolean {
+export function adaptiveRequested(setting: AdaptiveSamplingSetting | undefined): boolean {
   if (setting !== undefined) return setting !== false;
   return env('OTEL_TRACES_SAMPLER')?.toLowerCase() === ADAPTIVE_SAMPLER_NAME;
 }
@@ -54,10 +54,21 @@ function adaptiveOptions(setting: AdaptiveSamplingSetting | undefined): {
   };
 }
 
+/**
+ * Processor options of the adaptive sampler (explicit over environment), whether or not it is
+ * on: with `destinations` they tune the shared tail buffer and the `adaptive` selections.
+ */
+export function adaptiveSamplingOptions(
+  setting: AdaptiveSamplingSetting | undefined,
+): Record<string, unknown> {
+  return adaptiveOptions(setting).processor;
+}
+
 /** The adaptive tail processor in front of `next`, or undefined when it is off. */
 export function resolveAdaptiveSampling(
   setting: AdaptiveSamplingSetting | undefined,
   next: SpanProcessorLike,
+  meterProvider?: unknown,
 ): SpanProcessorLike | undefined {
   if (!adaptiveRequested(setting)) return undefined;
   const Processor = sampling.AdaptiveSamplingSpanProcessor;
@@ -67,7 +78,11 @@ export function resolveAdaptiveSampling(
     );
     return undefined;
   }
-  return new Processor({ ...adaptiveOptions(setting).processor, next });
+  return new Processor({
+    ...adaptiveOptions(setting).processor,
+    ...(meterProvider ? { meterProvider } : {}),
+    next,
+  });
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { buildDestinationStage, destinationsFromEnv } from './destinations.js';
 import {
   baggageKeysFromEnv,
   env,
@@ -28,9 +29,15 @@ import {
 import { esmHookRegistered, registerEsmHook } from './esm-hook.js';
 import { BoundedExportSpanProcessor } from './export-processor.js';
 import { createMetricReader, createTraceDestination, type TraceDestination } from './exporters.js';
+import { createHttpInstrumentations } from './http-instrumentations.js';
 import { createGenAIInstrumentations, esmIncludeFor } from './instrumentations.js';
 import { buildResource } from './resource.js';
-import { resolveAdaptiveSampling, resolveSampler } from './sampling.js';
+import {
+  adaptiveRequested,
+  adaptiveSamplingOptions,
+  resolveAdaptiveSampling,
+  resolveSampler,
+} from './sampling.js';
 import { installShutdownHooks } from './shutdown-hooks.js';
 import type {
   ExportStats,
@@ -94,6 +101,7 @@ export interface TraceExportStage {
 export function buildTraceExportStage(
   destinations: TraceDestination[],
   options: SetupTelemetryOptions,
+  meterProvider?: unknown,
 ): TraceExportStage {
   const staged = destinations.map((d) => ({
     ...d,
@@ -105,7 +113,7 @@ export function buildTraceExportStage(
   }));
   const fanOut =
     staged.length === 1 ? staged[0]!.stage : new FanOutSpanProcessor(staged.map((d) => d.stage));
-  const adaptive = resolveAdaptiveSampling(options.adaptiveSampling, fanOut);
+  const adaptive = resolveAdaptiveSampling(options.adaptiveSampling, fanOut, meterProvider);
   return { processor: adaptive ?? fanOut, destinations: staged };
 }
 
@@ -153,34 +161,6 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
   const baggageKeys = options.baggageKeys ?? baggageKeysFromEnv();
   const resource = buildResource(options);
 
-  // --- traces
-  const traceEntries = options.traceExporters ?? traceExportersFromEnv();
-  const destinations: TraceDestination[] = [];
-  traceEntries.forEach((entry, i) => {
-    try {
-      const d = createTraceDestination(entry, options, i);
-      if (d) destinations.push(d);
-    } catch (err) {
-      diag.error(
-        `genai-otel: trace exporter ${String((entry as any)?.type ?? entry)} not created: ${(err as Error).message}`,
-      );
-    }
-  });
-  const exportStage = buildTraceExportStage(destinations, options);
-  const spanProcessors: SpanProcessorLike[] = [
-    new GenAIContextSpanProcessor(
-      baggageKeys ? { baggageKeys } : {},
-    ) as unknown as SpanProcessorLike,
-    ...(options.spanProcessors ?? []),
-    exportStage.processor,
-  ];
-  const sampler = resolveSampler(options);
-  const tracerProvider = new TracerProvider({
-    resource,
-    spanProcessors: spanProcessors as any,
-    sampler: sampler as any,
-  });
-
   // --- metrics
   const readers: any[] = [];
   for (const entry of options.metricExporters ?? metricExportersFromEnv()) {
@@ -197,6 +177,49 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     }
   }
   const meterProvider = new MeterProvider({ resource, readers });
+  // --- traces: several destinations with per-trace selections, or the plain exporters list
+  const destinationConfigs = options.destinations ?? destinationsFromEnv();
+  let exportStage: TraceExportStage;
+  if (destinationConfigs) {
+    exportStage = buildDestinationStage(destinationConfigs, {
+      otlp: options.otlp,
+      console: options.console,
+      batch: options.batch,
+      sampling: adaptiveSamplingOptions(options.adaptiveSampling),
+      defaultSelect: adaptiveRequested(options.adaptiveSampling)
+        ? { adaptive: true }
+        : { all: true },
+      meterProvider,
+    });
+  } else {
+    const traceEntries = options.traceExporters ?? traceExportersFromEnv();
+    const destinations: TraceDestination[] = [];
+    traceEntries.forEach((entry, i) => {
+      try {
+        const d = createTraceDestination(entry, options, i);
+        if (d) destinations.push(d);
+      } catch (err) {
+        diag.error(
+          `genai-otel: trace exporter ${String((entry as any)?.type ?? entry)} not created: ${(err as Error).message}`,
+        );
+      }
+    });
+    exportStage = buildTraceExportStage(destinations, options, meterProvider);
+  }
+  const spanProcessors: SpanProcessorLike[] = [
+    new GenAIContextSpanProcessor(
+      baggageKeys ? { baggageKeys } : {},
+    ) as unknown as SpanProcessorLike,
+    ...(options.spanProcessors ?? []),
+    exportStage.processor,
+  ];
+  const sampler = resolveSampler(options);
+  const tracerProvider = new TracerProvider({
+    resource,
+    spanProcessors: spanProcessors as any,
+    sampler: sampler as any,
+  });
+
   const exportStats = (): ExportStats[] =>
     exportStage.destinations.map((d) => ({ ...d.stage.stats }));
   observeExportStats(meterProvider, exportStats);
@@ -223,10 +246,14 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     captureContent: options.captureContent,
     semconv: options.semconv,
   });
-  const instrumentations: Instrumentation[] = [
-    ...genai,
-    ...(options.additionalInstrumentations ?? []),
-  ];
+  const additional = options.additionalInstrumentations ?? [];
+  const http = createHttpInstrumentations(options.httpInstrumentation, {
+    ignoreIncomingPaths: prometheusPaths(options),
+  }).filter(
+    // An HTTP/undici instrumentation the application passes itself replaces ours.
+    (h) => !additional.some((a) => a?.instrumentationName === h.instrumentationName),
+  );
+  const instrumentations: Instrumentation[] = [...genai, ...http, ...additional];
   if ((options.esmHook ?? true) && !esmHookRegistered())
     registerEsmHook(esmIncludeFor(instrumentations));
   const unregister = registerInstrumentations({ instrumentations, tracerProvider, meterProvider });
@@ -272,6 +299,22 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     );
   }
   return handle;
+}
+
+/** Paths of the Prometheus endpoint, when one is configured (its scrapes are not traced). */
+function prometheusPaths(options: SetupTelemetryOptions): string[] {
+  const entries = options.metricExporters ?? metricExportersFromEnv();
+  const paths: string[] = [];
+  for (const e of entries) {
+    const config =
+      typeof e === 'string'
+        ? { type: e }
+        : (e as { type?: string; prometheus?: { endpoint?: string } });
+    if (config?.type !== 'prometheus') continue;
+    const endpoint = config.prometheus?.endpoint ?? options.prometheus?.endpoint ?? '/metrics';
+    paths.push(endpoint.startsWith('/') ? endpoint : `/${endpoint}`);
+  }
+  return paths;
 }
 
 const LOG_LEVELS: Record<string, DiagLogLevel> = {

@@ -4,6 +4,8 @@ import type { LangChainInstrumentationConfig } from '@genai-otel/instrumentation
 import type { LlamaIndexInstrumentationConfig } from '@genai-otel/instrumentation-llamaindex';
 import type { Attributes, Context, MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { DestinationConfig } from './destinations.js';
+import type { HttpInstrumentationSetting } from './http-instrumentations.js';
 
 /**
  * A span exporter as both OpenTelemetry SDK lines (2.x and 3.x) define it. Declared
@@ -144,6 +146,13 @@ export interface SetupTelemetryOptions {
    * A MetricReader instance may be passed too.
    */
   metricExporters?: Array<MetricExporterName | MetricExporterConfig | object>;
+  /**
+   * Several backends, each with its own per-trace selection (all, errors only, adaptive,
+   * attribute routing) and its own bounded queue; replaces `traceExporters`. Default:
+   * `GENAI_OTEL_DESTINATIONS` (JSON) or `GENAI_OTEL_DESTINATION_<N>_*`, else unused.
+   * See the README section "Several backends".
+   */
+  destinations?: DestinationConfig[];
   otlp?: OtlpOptions;
   prometheus?: PrometheusOptions;
   console?: ConsoleTreeOptions;
@@ -165,8 +174,15 @@ export interface SetupTelemetryOptions {
 
   /** Which GenAI instrumentations to enable and their config. Default: every one whose framework is installed. */
   instrumentations?: InstrumentationSelection;
-  /** Other OpenTelemetry instrumentations (e.g. HTTP) to register with the same providers. */
+  /** Other OpenTelemetry instrumentations to register with the same providers. */
   additionalInstrumentations?: Instrumentation[];
+  /**
+   * HTTP client spans from `@opentelemetry/instrumentation-http` (node:http/https) and
+   * `@opentelemetry/instrumentation-undici` (fetch): `false` turns both off, or pick/configure
+   * each (`{ http: false }`, `{ undici: { ... } }`). Default on (also switchable with
+   * `OTEL_NODE_DISABLED_INSTRUMENTATIONS=http,undici`).
+   */
+  httpInstrumentation?: HttpInstrumentationSetting;
   /** Applied to every GenAI instrumentation unless its own config says otherwise. Default: the content-capture variable. */
   captureContent?: boolean | ContentCaptureMode;
   semconv?: SemconvVocabulary[];

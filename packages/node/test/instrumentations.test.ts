@@ -64,6 +64,8 @@ describe('instrumentation selection', () => {
     });
     expect(handle.instrumentations.map((i) => i.instrumentationName)).toEqual([
       '@genai-otel/instrumentation-anthropic',
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-undici',
     ]);
     expect(setupTelemetry({})).toBe(handle);
   });

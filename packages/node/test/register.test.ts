@@ -38,9 +38,11 @@ describe.each([
     });
     expect(r.stdout).toContain('answer: Paris.');
     expect(r.code, r.stderr).toBe(0);
+    // The SDK's own HTTP request (fetch, traced by the undici instrumentation) nests under it.
     expect(treeLines(r.stderr)).toEqual([
       'handle_request (T)',
       '└─ chat claude-test (T) in 10 / out 5 tokens',
+      '   └─ POST (T)',
     ]);
   });
 
@@ -153,7 +155,10 @@ describe('setupTelemetry in code (CommonJS, no register entry)', { timeout: 90_0
   it('patches a framework required after set-up and stamps withGenAIContext values', async () => {
     const r = await runNode(['in-code.cjs'], { cwd: fixtures });
     expect(r.code, r.stderr).toBe(0);
-    expect(treeLines(r.stderr)).toEqual(['chat claude-test (T) in 10 / out 5 tokens user.id=u-7']);
-    expect(r.stdout).toContain('"name":"console","exported":1');
+    expect(treeLines(r.stderr)).toEqual([
+      'chat claude-test (T) in 10 / out 5 tokens user.id=u-7',
+      '└─ POST (T)',
+    ]);
+    expect(r.stdout).toContain('"name":"console","exported":2');
   });
 });
