@@ -259,7 +259,11 @@ export function toPlain(
         typeof k === 'string'
           ? str(k, MAX_KEY_LENGTH)
           : safeStringify(k, { maxLength: MAX_KEY_LENGTH, maxDepth: 2, maxEntries: 8 });
-      setKey(out, key, convert(val, depth + 1));
+      setKey(
+        out,
+        key,
+        typeof k === 'string' && isCredentialKey(k) ? REDACTED : convert(val, depth + 1),
+      );
       if (budget.chars <= 0) break;
     }
     return out;
@@ -302,7 +306,7 @@ export function toPlain(
       } catch {
         val = '[Throws]';
       }
-      const c = convert(val, depth + 1);
+      const c = isCredentialKey(key) ? REDACTED : convert(val, depth + 1);
       if (c !== undefined) setKey(out, str(key, MAX_KEY_LENGTH), c);
       if (budget.chars <= 0) break;
     }
@@ -364,4 +368,38 @@ function safeCtorName(obj: object): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a credential-like property's value is replaced with in serialised content. */
+export const REDACTED = '[REDACTED]';
+
+const CREDENTIAL_KEY_PARTS = [
+  'apikey',
+  'authorization',
+  'password',
+  'passwd',
+  'secret',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'authtoken',
+  'sessiontoken',
+  'bearer',
+  'privatekey',
+  'credential',
+];
+const CREDENTIAL_KEYS = new Set(['token', 'cookie', 'setcookie', 'auth', 'xapikey']);
+
+/**
+ * True for property names that hold credentials (`apiKey`, `anthropicApiKey`, `x-api-key`,
+ * `Authorization`, `client_secret`, `access_token`, `cookie`...). Their values are never
+ * serialised into content, whatever object they appear in: frameworks merge provider
+ * metadata (headers, client options) into the objects we record when content capture is on.
+ */
+export function isCredentialKey(key: string): boolean {
+  if (key.length > 64) return false;
+  const k = key.toLowerCase().replace(/[-_\s.]/g, '');
+  if (CREDENTIAL_KEYS.has(k)) return true;
+  for (const part of CREDENTIAL_KEY_PARTS) if (k.includes(part)) return true;
+  return false;
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   boundedJson,
   DEFAULT_MAX_CONTENT_LENGTH,
+  isCredentialKey,
   safeStringify,
   TRUNCATION_MARKER,
   toPlain,
@@ -302,5 +303,60 @@ describe('property-based (fast-check, fixed seed)', () => {
       }),
       { seed: 99, numRuns: 400 },
     );
+  });
+});
+
+describe('credential-like properties', () => {
+  it('never serialises the values of credential keys, at any depth, in objects and maps', () => {
+    const secret = 'sk-ant-very-secret';
+    const value = {
+      kwargs: {
+        content: 'hi',
+        response_metadata: { headers: { authorization: `Bearer ${secret}` } },
+      },
+      anthropicApiKey: secret,
+      'x-api-key': secret,
+      client_secret: secret,
+      nested: [{ access_token: secret, password: secret }],
+      map: new Map([['apiKey', secret]]),
+      max_tokens: 10,
+      input_tokens: 3,
+    };
+    const text = safeStringify(value);
+    expect(text).not.toContain(secret);
+    const parsed = JSON.parse(text);
+    expect(parsed.anthropicApiKey).toBe('[REDACTED]');
+    expect(parsed.kwargs.response_metadata.headers.authorization).toBe('[REDACTED]');
+    expect(parsed.kwargs.content).toBe('hi');
+    expect(parsed.max_tokens).toBe(10);
+    expect(parsed.input_tokens).toBe(3);
+  });
+
+  it('recognises common spellings and leaves ordinary keys alone', () => {
+    for (const k of [
+      'apiKey',
+      'api_key',
+      'X-Api-Key',
+      'Authorization',
+      'openAIApiKey',
+      'token',
+      'Cookie',
+      'set-cookie',
+      'refreshToken',
+      'private_key',
+    ]) {
+      expect(isCredentialKey(k), k).toBe(true);
+    }
+    for (const k of [
+      'max_tokens',
+      'input_tokens',
+      'content',
+      'role',
+      'tokenUsage',
+      'author',
+      'model',
+    ]) {
+      expect(isCredentialKey(k), k).toBe(false);
+    }
   });
 });

@@ -13,6 +13,8 @@
  *   follow our content policy) nor content;
  * - ignores `setStatus`, `recordException`, `end` and events: our span's lifecycle is ours.
  */
+
+import { safely } from '@genai-otel/core';
 import {
   type Attributes,
   type AttributeValue,
@@ -61,19 +63,27 @@ export class ProxySpan implements Span {
     return this.target !== undefined;
   }
 
+  // The SDK calls these inside the user's request: each forward is guarded so that a broken
+  // span (or tracer) can never make the user's call fail.
   spanContext(): SpanContext {
-    return this.target?.spanContext() ?? INVALID_SPAN_CONTEXT;
+    return (
+      safely('native span context', () => this.target?.spanContext(), undefined) ??
+      INVALID_SPAN_CONTEXT
+    );
   }
 
   setAttribute(key: string, value: AttributeValue): this {
-    if (this.target && ALLOWED.has(key)) this.target.setAttribute(key, value);
+    if (this.target && ALLOWED.has(key))
+      safely('native span attribute', () => this.target?.setAttribute(key, value));
     return this;
   }
 
   setAttributes(attributes: Attributes): this {
-    for (const [k, v] of Object.entries(attributes ?? {})) {
-      if (v !== undefined) this.setAttribute(k, v);
-    }
+    safely('native span attributes', () => {
+      for (const [k, v] of Object.entries(attributes ?? {})) {
+        if (v !== undefined) this.setAttribute(k, v);
+      }
+    });
     return this;
   }
 
@@ -104,7 +114,7 @@ export class ProxySpan implements Span {
   end(_endTime?: TimeInput): void {}
 
   isRecording(): boolean {
-    return this.target?.isRecording() ?? false;
+    return safely('native span isRecording', () => this.target?.isRecording() === true, false);
   }
 
   recordException(_exception: unknown, _time?: TimeInput): void {}

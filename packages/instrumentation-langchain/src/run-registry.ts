@@ -52,6 +52,12 @@ export class RunRegistry {
   }
 
   add(run: RunState): void {
+    // A run id started twice (a misbehaving callback source) must not orphan the first span.
+    const previous = this.runs.get(run.id);
+    if (previous !== undefined && previous !== run) {
+      this.runs.delete(run.id);
+      abandon(previous);
+    }
     this.runs.set(run.id, run);
     const size = this.runs.size;
     // Small maps skip the TTL scan (at most 64 stale runs linger until the map grows).
