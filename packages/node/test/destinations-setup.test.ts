@@ -43,7 +43,8 @@ async function receiver(): Promise<OtlpReceiver> {
 /** A metric reader we collect from on demand (either SDK line). */
 function pullReader(): any {
   const msdk = metricsSdk();
-  class PullReader extends msdk.MetricReader {
+  const Base = msdk.MetricReader as new (options: unknown) => object;
+  class PullReader extends Base {
     protected async onForceFlush(): Promise<void> {}
     protected async onShutdown(): Promise<void> {}
   }

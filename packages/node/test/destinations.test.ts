@@ -13,7 +13,7 @@ import {
   traceSdk,
   unusedPort,
 } from '@genai-otel/test-utils';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildDestinationStage,
