@@ -62,6 +62,7 @@ describe('example: anthropic-rag', () => {
           '├─ assemble_context',
           '├─ construct_prompt',
           '├─ chat claude-sonnet-4-6 in 76 / out 27 tokens',
+          '│  └─ POST', // the SDK's HTTP request (HTTP client spans, on by default)
           '└─ parse_response',
         ].join('\n'),
         [
@@ -69,15 +70,16 @@ describe('example: anthropic-rag', () => {
           '├─ assemble_context',
           '├─ construct_prompt',
           '├─ chat claude-sonnet-4-6 in 78 / out 26 tokens',
+          '│  └─ POST',
           '└─ parse_response',
         ].join('\n'),
         expect.stringMatching(
-          /^query_with_context user_id=u-3003 request_id=req-3 ✗ .+\n├─ assemble_context\n├─ construct_prompt\n└─ chat claude-sonnet-4-6 ✗ overloaded_error: .+$/,
+          /^query_with_context user_id=u-3003 request_id=req-3 ✗ .+\n├─ assemble_context\n├─ construct_prompt\n└─ chat claude-sonnet-4-6 ✗ overloaded_error: .+\n {3}└─ POST ✗ 529$/,
         ),
       ]);
 
-      const spans = await receiver.waitForSpans(14);
-      expect(spans).toHaveLength(14);
+      const spans = await receiver.waitForSpans(17);
+      expect(spans).toHaveLength(17); // 14 app and GenAI spans + 3 HTTP client spans
       // Baggage allowlist: every span of a request carries its user and request ids.
       for (const s of spans) {
         expect(s.attributes.user_id).toMatch(/^u-\d+$/);

@@ -59,14 +59,16 @@ describe('example: esm-zero-code', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('create: You asked: Name one use of OpenTelemetry.');
     expect(r.stdout).toContain('stream: You asked: Stream a short greeting.');
+    // Each SDK call's HTTP request (HTTP client spans, on by default) nests under its chat span.
     expect(trees(r.stderr)).toEqual([
-      'chat claude-haiku-4-5 in 15 / out 11 tokens',
-      'chat claude-haiku-4-5 in 14 / out 9 tokens first chunk T',
+      'chat claude-haiku-4-5 in 15 / out 11 tokens\n└─ POST',
+      'chat claude-haiku-4-5 in 14 / out 9 tokens first chunk T\n└─ POST',
       [
         'translate',
         '├─ ChatPromptTemplate',
         '└─ call_anthropic',
         '   └─ chat claude-haiku-4-5 in 18 / out 13 tokens',
+        '      └─ POST',
       ].join('\n'),
     ]);
   });

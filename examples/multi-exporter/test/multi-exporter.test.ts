@@ -56,11 +56,11 @@ describe('example: multi-exporter', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('requests: 40, failed: 2');
 
-      // Console: every kept trace is whole (root + chat) and says why it was kept.
+      // Console: every kept trace is whole (root + chat + its HTTP request) and says why it was kept.
       const kept = trees(r.stderr);
       for (const tree of kept) {
         expect(tree).toMatch(
-          /^handle_question sampling\.reason=(error|slow|baseline)( ✗ .+)?\n└─ chat claude-haiku-4-5( in \d+ \/ out \d+ tokens| ✗ overloaded_error: .+)$/,
+          /^handle_question sampling\.reason=(error|slow|baseline)( ✗ .+)?\n└─ chat claude-haiku-4-5( in \d+ \/ out \d+ tokens| ✗ overloaded_error: .+)\n {3}└─ POST( ✗ 529)?$/,
         );
       }
       const errors = kept.filter((t) => t.includes('sampling.reason=error'));
@@ -70,17 +70,17 @@ describe('example: multi-exporter', () => {
       expect(kept.length).toBeLessThan(40);
 
       // OTLP: exactly the traces the console printed, with the sampling attributes.
-      const spans = await receiver.waitForSpans(kept.length * 2);
+      const spans = await receiver.waitForSpans(kept.length * 3);
       const traceIds = new Set(spans.map((s) => s.traceId));
       expect(traceIds.size).toBe(kept.length);
-      expect(spans).toHaveLength(kept.length * 2);
+      expect(spans).toHaveLength(kept.length * 3);
       const roots = spans.filter((s) => s.name === 'handle_question');
       expect(roots.filter((s) => s.attributes['sampling.reason'] === 'error')).toHaveLength(2);
       const slow = roots.filter((s) => s.attributes['sampling.reason'] === 'slow');
       expect(slow.map((s) => s.attributes['app.question_index'])).toContain(31);
       for (const s of spans) expect(s.traceState).toMatch(/ot=th:/);
       expect(r.stdout).toMatch(/exporter console: exported \d+ spans, dropped 0/);
-      expect(r.stdout).toContain(`exporter otlp: exported ${kept.length * 2} spans, dropped 0`);
+      expect(r.stdout).toContain(`exporter otlp: exported ${kept.length * 3} spans, dropped 0`);
 
       // Prometheus: all 40 calls counted, by outcome.
       const count = (re: RegExp) => Number(re.exec(r.stdout)?.[1]);
