@@ -181,6 +181,8 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
   const destinationConfigs = options.destinations ?? destinationsFromEnv();
   let exportStage: TraceExportStage;
   if (destinationConfigs) {
+    if (options.traceExporters)
+      diag.warn('genai-otel: both destinations and traceExporters given; using destinations');
     exportStage = buildDestinationStage(destinationConfigs, {
       otlp: options.otlp,
       console: options.console,
