@@ -182,6 +182,22 @@ describe('setupTelemetry({ destinations })', () => {
   });
 });
 
+describe('destinations with adaptive sampling on', () => {
+  it('a destination without select samples adaptively (here: baseline probability 0, so errors only)', async () => {
+    const r = await receiver();
+    const tracer = setup({
+      adaptiveSampling: { decisionWaitMs: 20, sweepIntervalMs: 10, minRate: 0, maxRate: 0 },
+      destinations: [{ exporter: 'otlp', endpoint: r.url }],
+    });
+    const emitted = emit(tracer, 12);
+    await handle!.forceFlush(); // decides every trace and waits for the exports
+    const errors = emitted.filter((e) => e.error);
+    expect(r.spans).toHaveLength(errors.length * 2);
+    expect(traceIds(r.spans)).toEqual(new Set(errors.map((e) => e.traceId)));
+    for (const s of r.spans) expect(s.attributes['sampling.reason']).toBe('error');
+  });
+});
+
 describe('destination environment variables', () => {
   it('GENAI_OTEL_DESTINATIONS (JSON) wins and is validated', () => {
     const parsed = destinationsFromEnv({

@@ -754,6 +754,11 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     }
   }
 
+  /** The baseline probability reported as a metric (undefined: not reported). */
+  protected baselineProbability(): number | undefined {
+    return this.rate.rate;
+  }
+
   private registerMetrics(options: AdaptiveSamplingOptions): void {
     try {
       const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
@@ -819,7 +824,10 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
           description: 'Current probability applied to fast, successful traces',
           unit: '1',
         })
-        .addCallback((r: ObservableResult) => r.observe(this.rate.rate));
+        .addCallback((r: ObservableResult) => {
+          const p = this.baselineProbability();
+          if (p !== undefined) r.observe(p);
+        });
     } catch (err) {
       logSwallowed('sampling: metrics', err);
     }

@@ -176,6 +176,11 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     }));
   }
 
+  /** Each adaptive destination reports its own (`genai_otel.sampling.destination.baseline_probability`). */
+  protected override baselineProbability(): number | undefined {
+    return undefined;
+  }
+
   // --- policy -------------------------------------------------------------------------------
 
   protected override applyPolicy(t: TraceFacts): void {

@@ -2,6 +2,7 @@
  * TraceRoutingSpanProcessor: one buffer, one decision per destination (seeded traffic, fake
  * clock, no timing).
  */
+import { createTestTelemetry } from '@genai-otel/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
   type RoutingDestination,
@@ -267,5 +268,42 @@ describe('TraceRoutingSpanProcessor', () => {
     const [all, half] = sinks as RecordingSink[];
     expect(all!.traces.get(id)?.adjustedCount).toBe(2);
     expect(half!.traces.get(id)?.adjustedCount).toBeCloseTo(4, 5);
+  });
+
+  it('exports per-destination metrics; the single baseline gauge is left to the destinations', async () => {
+    const t = createTestTelemetry();
+    const { clock, processor } = router(
+      [
+        { name: 'alerts', select: { errorsOnly: true } },
+        { name: 'sample', select: { adaptive: { minRate: 0.1, maxRate: 0.1 } } },
+      ],
+      { meterProvider: t.meterProvider },
+    );
+    runTraffic(
+      { ...TRAFFIC, phases: [{ durationS: 30, tracesPerSecond: 20 }] },
+      processor,
+      clock,
+      () => {},
+    );
+    await processor.forceFlush();
+    const m = await t.metricsByName();
+    const traces = m.get('genai_otel.sampling.destination.traces');
+    const value = (dest: string, decision: string) =>
+      traces.dataPoints.find(
+        (d: any) =>
+          d.attributes['genai_otel.destination'] === dest &&
+          d.attributes['sampling.decision'] === decision,
+      )?.value;
+    const [alerts, sample] = processor.destinationStats();
+    expect(value('alerts', 'kept')).toBe(alerts!.tracesKept);
+    expect(value('alerts', 'dropped')).toBe(alerts!.tracesDropped);
+    expect(value('sample', 'kept')).toBe(sample!.tracesKept);
+    expect(alerts!.tracesKept + alerts!.tracesDropped).toBeGreaterThan(500);
+    const gauge = m.get('genai_otel.sampling.destination.baseline_probability');
+    expect(
+      gauge.dataPoints.map((d: any) => [d.attributes['genai_otel.destination'], d.value]),
+    ).toEqual([['sample', 0.1]]);
+    expect(m.get('genai_otel.sampling.baseline_probability')?.dataPoints ?? []).toEqual([]);
+    await t.shutdown();
   });
 });
