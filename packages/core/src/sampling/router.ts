@@ -197,12 +197,24 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
       return randomness;
     };
     const decisions: (Decision | undefined)[] = new Array(this.routes.length);
+    // Destinations with the same outcome share one Decision, so each span is stamped once per
+    // distinct (reason, probability), not once per destination.
+    const shared = new Map<string, Decision>();
+    const kept = (reason: SamplingReason, threshold: Threshold): Decision => {
+      const key = `${reason}|${threshold.hex14}`;
+      let d = shared.get(key);
+      if (!d) {
+        d = this.keptDecision(reason, threshold, t.ot, t.incoming, t.incomplete);
+        shared.set(key, d);
+      }
+      return d;
+    };
     let best: SamplingReason | undefined;
     for (let i = 0; i < this.routes.length; i++) {
       const route = this.routes[i]!;
       let decision: Decision | undefined;
       try {
-        decision = this.decideRoute(route, t, view, overflow, r);
+        decision = this.decideRoute(route, t, view, overflow, r, kept);
       } catch (err) {
         logSwallowed(`sampling: route ${route.name}`, err);
         decision = undefined;
@@ -227,13 +239,19 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     this.counters.tracesKept[best]++;
     this.counters.spansKept += t.spans.length;
     this.remember(t.traceId, { routes: decisions } satisfies RouteDecision);
+    const groups = new Map<Decision, Route[]>();
     for (let i = 0; i < this.routes.length; i++) {
       const decision = decisions[i];
       if (!decision) continue;
-      const route = this.routes[i]!;
+      const list = groups.get(decision);
+      if (list) list.push(this.routes[i]!);
+      else groups.set(decision, [this.routes[i]!]);
+    }
+    for (const [decision, routes] of groups) {
       const rootAttrs = this.rootAttributes(t, decision);
       for (const span of t.spans) {
-        this.send(route, span, decision, span === t.root ? rootAttrs : undefined);
+        const stamped = this.stamp(span, decision, span === t.root ? rootAttrs : undefined);
+        for (const route of routes) deliver(route, stamped);
       }
     }
   }
@@ -244,6 +262,7 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     view: TraceView,
     overflow: boolean,
     randomness: () => string,
+    kept: (reason: SamplingReason, threshold: Threshold) => Decision,
   ): Decision | undefined {
     if (route.excludeErrors && t.hasError) return undefined;
     if (route.kind === 'errors' && !t.hasError) return undefined;
@@ -252,25 +271,16 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     if (route.filter && !safeFilter(route, view)) return undefined;
     const incoming = t.incoming;
     const certain = incoming ?? ALWAYS_KEEP;
-    if (t.hasError) return this.keptDecision('error', certain, t.ot, incoming, t.incomplete);
-    if (route.kind === 'all') {
-      const reason: SamplingReason = t.slow ? 'slow' : overflow ? 'overflow' : 'baseline';
-      return this.keptDecision(reason, certain, t.ot, incoming, t.incomplete);
-    }
+    if (t.hasError) return kept('error', certain);
+    if (route.kind === 'all')
+      return kept(t.slow ? 'slow' : overflow ? 'overflow' : 'baseline', certain);
     // adaptive
-    if (t.slow && route.keepSlow)
-      return this.keptDecision('slow', certain, t.ot, incoming, t.incomplete);
+    if (t.slow && route.keepSlow) return kept('slow', certain);
     const pTail = route.rate!.observe(t.now);
     let threshold: Threshold = thresholdForProbability((incoming?.probability ?? 1) * pTail);
     if (incoming) threshold = maxThreshold(threshold, incoming);
     if (!passes(randomness(), threshold)) return undefined;
-    return this.keptDecision(
-      overflow ? 'overflow' : 'baseline',
-      threshold,
-      t.ot,
-      incoming,
-      t.incomplete,
-    );
+    return kept(overflow ? 'overflow' : 'baseline', threshold);
   }
 
   protected override lateSpan(span: ReadableSpanLike, decided: object): void {
@@ -315,18 +325,21 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     }
   }
 
-  /** Hands one stamped span to one destination; a throwing destination affects no other. */
+  /** Hands one span (late: stamped for this destination) to one destination. */
   private send(
     route: Route,
     span: ReadableSpanLike,
     decision: Decision,
     rootAttrs: Attributes | undefined,
   ): void {
+    let stamped: ReadableSpanLike;
     try {
-      route.next.onEnd(this.stamp(span, decision, rootAttrs));
+      stamped = this.stamp(span, decision, rootAttrs);
     } catch (err) {
-      logSwallowed(`sampling: destination ${route.name} onEnd`, err);
+      logSwallowed('sampling: stamp', err);
+      stamped = span;
     }
+    deliver(route, stamped);
   }
 
   private viewOf(t: TraceFacts): TraceView {
@@ -426,6 +439,15 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     } catch (err) {
       logSwallowed('sampling: route metrics', err);
     }
+  }
+}
+
+/** Hands a span to one destination; a throwing destination affects no other. */
+function deliver(route: Route, span: ReadableSpanLike): void {
+  try {
+    route.next.onEnd(span);
+  } catch (err) {
+    logSwallowed(`sampling: destination ${route.name} onEnd`, err);
   }
 }
 

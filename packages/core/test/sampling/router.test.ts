@@ -306,4 +306,28 @@ describe('TraceRoutingSpanProcessor', () => {
     expect(m.get('genai_otel.sampling.baseline_probability')?.dataPoints ?? []).toEqual([]);
     await t.shutdown();
   });
+
+  it('stamps each span once per distinct outcome, not once per destination', async () => {
+    const seen: any[][] = [[], [], []];
+    const { clock, processor } = router([
+      { name: 'a', next: new RecordingSink((x) => seen[0]!.push(x)) },
+      { name: 'b', next: new RecordingSink((x) => seen[1]!.push(x)), select: { all: true } },
+      {
+        name: 'c',
+        next: new RecordingSink((x) => seen[2]!.push(x)),
+        select: { adaptive: { minRate: 0.5, maxRate: 0.5 } },
+      },
+    ]);
+    const id = `${'f'.repeat(18)}ffffffffffffff`;
+    const root = makeSpan({ traceId: id, spanId: 'a'.repeat(16), name: 'r', startMs: 0, endMs: 5 });
+    processor.onStart(root, {} as any);
+    processor.onEnd(root);
+    clock.t += 1000;
+    await processor.forceFlush();
+    expect(seen.map((x) => x.length)).toEqual([1, 1, 1]);
+    expect(seen[0]![0]).toBe(seen[1]![0]);
+    expect(seen[2]![0]).not.toBe(seen[0]![0]);
+    expect(seen[0]![0].attributes.SampleRate).toBe(1);
+    expect(seen[2]![0].attributes.SampleRate).toBe(2);
+  });
 });
