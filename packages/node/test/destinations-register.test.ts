@@ -80,3 +80,18 @@ describe.each([
     check(r);
   });
 });
+
+describe('HTTP client spans through the register entry (ESM)', { timeout: 90_000 }, () => {
+  it('node:http (default and named imports) and fetch nest under the active span', async () => {
+    const r = await runNode(['--import', '@genai-otel/node/register', 'http-calls.mjs'], {
+      cwd: fixtures,
+      env: {},
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('(node:') && !l.includes('--trace-warnings'))
+      .map((l) => l.replace(/\(\d+(\.\d+)? (ms|s)\)/g, '(T)'));
+    expect(lines).toEqual(['outer (T)', '├─ GET (T)', '├─ GET (T)', '└─ GET (T)']);
+  });
+});
