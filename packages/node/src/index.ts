@@ -1,10 +1,13 @@
 export {
+  type AttributeCondition,
   type BuiltDestination,
   buildDestinationStage,
   DESTINATION_ENV_FIELDS,
   DESTINATION_ENV_PREFIX,
   DESTINATIONS_ENV,
   type DestinationConfig,
+  type DestinationSelection,
+  type DestinationSelectionStats,
   type DestinationStage,
   type DestinationStageOptions,
   destinationsFromEnv,
