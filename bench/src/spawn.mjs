@@ -30,12 +30,16 @@ export async function runWorker(spec, { nodeArgs = [] } = {}) {
     ['--expose-gc', ...nodeArgs, WORKER, JSON.stringify(spec)],
     {
       env: { ...process.env, OTEL_LOG_LEVEL: 'none' },
+      // A heap child runs 20k invocations of every workload: slow rows can need well over
+      // 10 minutes on a busy machine.
+      timeoutMs: spec.mode === 'heap' ? 45 * 60_000 : 15 * 60_000,
     },
   );
   const line = res.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (res.code !== 0 || !line) {
     const tail = (res.stderr || res.stdout).trim().split('\n').slice(-6).join(' | ');
-    return { ...spec, error: `exit ${res.code ?? res.signal}: ${tail.slice(0, 600)}` };
+    const why = res.signal === 'SIGKILL' ? 'timed out' : `exit ${res.code ?? res.signal}`;
+    return { ...spec, error: `${why}: ${tail.slice(0, 600)}` };
   }
   return JSON.parse(line.slice('BENCH_RESULT '.length));
 }
