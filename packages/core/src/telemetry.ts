@@ -27,7 +27,7 @@ import {
 import { type GenAIMetricAttributes, GenAIMetrics } from './metrics.js';
 import { type CollectedContent, toOpenInference } from './openinference.js';
 import * as sc from './semconv.js';
-import { safeStringify, toPlain } from './serialize.js';
+import { safeStringify, toPlain, truncate } from './serialize.js';
 import {
   claimAncestors,
   markCallRecordedOnAncestors,
@@ -566,9 +566,10 @@ export class GenAISpan {
     const withContent = this.policy.onSpan;
     const docs = listed.map((d) => documentSummary(d, withContent));
     if (!docs.some((d) => Object.keys(d).length > 0)) return;
+    // Without content, summaries are plain {id, score} objects we built: plain JSON is safe.
     const text = withContent
       ? this.policy.render(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, docs)
-      : safeStringify(docs, { maxLength: this.policy.maxLength });
+      : truncate(JSON.stringify(docs), this.policy.maxLength);
     this.setAttribute(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, text);
   }
 
