@@ -2,44 +2,21 @@
  * Runs the example as a child process (as `pnpm start` does), with the console tree and an
  * OTLP export to a local receiver, and checks the shape of both traces (not their timings).
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type ReceivedSpan, startOtlpReceiver } from '@genai-otel/test-utils';
+import {
+  consoleTrees,
+  type ReceivedSpan,
+  runExample as sharedRunExample,
+  startOtlpReceiver,
+} from '@genai-otel/test-utils';
 import { describe, expect, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
-function runExample(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (v !== undefined && !/^(OTEL_|GENAI_OTEL_|LANGCHAIN_|LANGSMITH_)/.test(k)) childEnv[k] = v;
-    }
-    delete childEnv.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['--import', './src/telemetry.mjs', 'src/main.mjs'], {
-      cwd: dir,
-      env: { ...childEnv, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runExample = (env: Record<string, string>) =>
+  sharedRunExample(dir, ['--import', './src/telemetry.mjs', 'src/main.mjs'], env);
 
-const trees = (stderr: string) =>
-  stderr
-    .trim()
-    .split(/\n\n+/)
-    .map((t) => t.replace(/ \(\d+(\.\d+)? (ms|s)\)/g, ''));
+const trees = consoleTrees;
 
 function ancestors(spans: ReceivedSpan[], span: ReceivedSpan): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];

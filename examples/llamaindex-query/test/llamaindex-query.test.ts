@@ -2,48 +2,20 @@
  * Runs the example as a child process (as `pnpm start` does) and checks the shape of each
  * trace (not its timings), plus the exported GenAI attributes over OTLP.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startOtlpReceiver } from '@genai-otel/test-utils';
+import {
+  consoleTrees,
+  runExample as sharedRunExample,
+  startOtlpReceiver,
+} from '@genai-otel/test-utils';
 import { describe, expect, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
-function runExample(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (v !== undefined && !/^(OTEL_|GENAI_OTEL_)/.test(k)) childEnv[k] = v;
-    }
-    delete childEnv.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['--import', './src/telemetry.mjs', 'src/main.mjs'], {
-      cwd: dir,
-      env: { ...childEnv, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runExample = (env: Record<string, string>) =>
+  sharedRunExample(dir, ['--import', './src/telemetry.mjs', 'src/main.mjs'], env);
 
-const trees = (stderr: string) =>
-  stderr
-    .trim()
-    .split(/\n\n+/)
-    .map((t) =>
-      t
-        .replace(/ \(\d+(\.\d+)? (ms|s)\)/g, '')
-        .replace(/ first chunk \d+(\.\d+)? (ms|s)/g, ' first chunk T'),
-    );
+const trees = consoleTrees;
 
 describe('example: llamaindex-query', () => {
   it('traces indexing, retrieval, and plain and streaming queries', {

@@ -5,44 +5,21 @@
  * the Prometheus metrics count every call (sampled or not). Which fast traces the baseline
  * keeps is random by design, so only their shape is checked.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startOtlpReceiver, unusedPort } from '@genai-otel/test-utils';
+import {
+  consoleTrees,
+  runExample as sharedRunExample,
+  startOtlpReceiver,
+  unusedPort,
+} from '@genai-otel/test-utils';
 import { describe, expect, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
-function runExample(
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (v !== undefined && !/^(OTEL_|GENAI_OTEL_|ANTHROPIC_)/.test(k)) childEnv[k] = v;
-    }
-    delete childEnv.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['--import', './src/telemetry.mjs', 'src/main.mjs'], {
-      cwd: dir,
-      env: { ...childEnv, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runExample = (env: Record<string, string>) =>
+  sharedRunExample(dir, ['--import', './src/telemetry.mjs', 'src/main.mjs'], env);
 
-const trees = (stderr: string) =>
-  stderr
-    .trim()
-    .split(/\n\n+/)
-    .map((t) => t.replace(/ \(\d+(\.\d+)? (ms|s)\)/g, ''));
+const trees = consoleTrees;
 
 describe('example: multi-exporter', () => {
   it('console tree + OTLP + Prometheus with adaptive sampling', { timeout: 90_000 }, async () => {

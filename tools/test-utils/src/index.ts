@@ -172,5 +172,6 @@ export function renderTree(spans: any[]): string {
   for (const r of roots.sort((a, b) => hr(a) - hr(b))) visit(r, 0);
   return lines.join('\n');
 }
+export { consoleTrees, type ExampleRun, runExample } from './examples.js';
 export * from './fake-anthropic.js';
 export * from './otlp-receiver.js';
