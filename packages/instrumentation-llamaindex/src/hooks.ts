@@ -474,6 +474,40 @@ export class LlamaIndexHooks {
     return replace && replacement !== undefined ? replacement : result;
   }
 
+  /**
+   * A chain-like call (query, synthesis, chat engine, agent) whose result is a response or,
+   * when `mayStream`, possibly a stream of it: the span ends when the stream does.
+   */
+  private runChain(
+    span: GenAISpan,
+    ctx: Context,
+    thisArg: unknown,
+    original: AnyFn,
+    args: unknown[],
+    mayStream: boolean,
+  ): unknown {
+    return this.run(
+      ctx,
+      thisArg,
+      original,
+      args,
+      (value) => {
+        if (mayStream) {
+          const traced = this.endWithStream(span, ctx, value, { replaceable: true });
+          if (traced !== undefined) return traced;
+        }
+        span.setOutput(responseText(value));
+        span.end();
+        return undefined;
+      },
+      (error) => {
+        span.recordError(error);
+        span.end();
+      },
+      true,
+    );
+  }
+
   /** Ends `span` when a returned stream finishes; otherwise records `onDone` and ends now. */
   private endWithStream(
     span: GenAISpan,
@@ -538,26 +572,7 @@ export class LlamaIndexHooks {
       if (!span) return original.apply(this, args);
       safely('llamaindex query input', () => span.setInput(queryText(args[0])));
       const ctx = markActive(span.context, 'query', this);
-      return hooks.run(
-        ctx,
-        this,
-        original,
-        args,
-        (value) => {
-          if (stream) {
-            const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
-            if (traced !== undefined) return traced;
-          }
-          span.setOutput(responseText(value));
-          span.end();
-          return undefined;
-        },
-        (error) => {
-          span.recordError(error);
-          span.end();
-        },
-        true,
-      );
+      return hooks.runChain(span, ctx, this, original, args, stream);
     };
   }
 
@@ -696,26 +711,7 @@ export class LlamaIndexHooks {
       safely('llamaindex synthesize input', () => span.setInput(queryText(read(args[0], 'query'))));
       const stream = args[1] === true;
       const ctx = markActive(span.context, 'synthesize', this);
-      return hooks.run(
-        ctx,
-        this,
-        original,
-        args,
-        (value) => {
-          if (stream) {
-            const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
-            if (traced !== undefined) return traced;
-          }
-          span.setOutput(responseText(value));
-          span.end();
-          return undefined;
-        },
-        (error) => {
-          span.recordError(error);
-          span.end();
-        },
-        true,
-      );
+      return hooks.runChain(span, ctx, this, original, args, stream);
     };
   }
 
@@ -734,24 +730,7 @@ export class LlamaIndexHooks {
       if (!span) return original.apply(this, args);
       safely('llamaindex chat input', () => span.setInput(queryText(args[0])));
       const ctx = markActive(span.context, 'chat_engine', this);
-      return hooks.run(
-        ctx,
-        this,
-        original,
-        args,
-        (value) => {
-          const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
-          if (traced !== undefined) return traced;
-          span.setOutput(responseText(value));
-          span.end();
-          return undefined;
-        },
-        (error) => {
-          span.recordError(error);
-          span.end();
-        },
-        true,
-      );
+      return hooks.runChain(span, ctx, this, original, args, true);
     };
   }
 
@@ -771,24 +750,7 @@ export class LlamaIndexHooks {
       if (!span) return original.apply(this, args);
       safely('llamaindex agent input', () => span.setInput(queryText(args[0])));
       const ctx = markActive(span.context, 'agent', this);
-      return hooks.run(
-        ctx,
-        this,
-        original,
-        args,
-        (value) => {
-          const traced = hooks.endWithStream(span, ctx, value, { replaceable: true });
-          if (traced !== undefined) return traced;
-          span.setOutput(responseText(value));
-          span.end();
-          return undefined;
-        },
-        (error) => {
-          span.recordError(error);
-          span.end();
-        },
-        true,
-      );
+      return hooks.runChain(span, ctx, this, original, args, true);
     };
   }
 
