@@ -6,6 +6,7 @@ import {
   type FakeAnthropic,
   startFakeAnthropic,
 } from '@genai-otel/test-utils';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { AnthropicInstrumentor } from '../src/index.js';
 import type { AnthropicInstrumentationConfig } from '../src/types.js';
 
@@ -75,6 +76,34 @@ export async function createHarness(config: AnthropicInstrumentationConfig = {})
   inst.setMeterProvider(t.meterProvider);
   const server = await startFakeAnthropic();
   return { t, inst, server };
+}
+
+/**
+ * Registers the shared vitest lifecycle of a test file: one harness for the file, reset
+ * before each test, torn down after all; and after every test, no span may carry the API key.
+ * The returned object is filled in by `beforeAll`.
+ */
+export function useHarness(): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await createHarness());
+  });
+  afterAll(async () => {
+    h.inst.disable();
+    await h.server.close();
+    await h.t.shutdown();
+  });
+  afterEach(() => {
+    for (const span of h.t.spans()) {
+      for (const text of spanStrings(span)) expect(text).not.toContain(API_KEY);
+    }
+  });
+  beforeEach(() => {
+    h.t.reset();
+    h.server.reset();
+    h.inst.setConfig({});
+  });
+  return h;
 }
 
 export function loadSdk(alias: string): any {

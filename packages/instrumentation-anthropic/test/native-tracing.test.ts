@@ -4,40 +4,11 @@
  */
 import { messageBody, sseText } from '@genai-otel/test-utils';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  API_KEY,
-  BASE_PARAMS,
-  client,
-  createHarness,
-  type Harness,
-  loadSdk,
-  require,
-  SDKS,
-  spanStrings,
-} from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BASE_PARAMS, client, loadSdk, require, SDKS, useHarness } from './helpers.js';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(async () => {
-  h.inst.disable();
-  await h.server.close();
-  await h.t.shutdown();
-});
-// Whatever a test did, no span may carry the API key.
-afterEach(() => {
-  for (const span of h.t.spans()) {
-    for (const text of spanStrings(span)) expect(text).not.toContain(API_KEY);
-  }
-});
-beforeEach(() => {
-  h.t.reset();
-  h.server.reset();
-  h.inst.setConfig({});
-});
+// Shared lifecycle; after every test, no span may carry the API key.
+const h = useHarness();
 
 const traceparentOf = (i: number) => String(h.server.requests[i].headers.traceparent ?? '');
 
