@@ -89,16 +89,25 @@ export function resolveSemconv(config: Pick<GenAIInstrumentationConfig, 'semconv
   openInference: boolean;
 } {
   const raw: unknown = config.semconv;
+  if (Array.isArray(raw)) return raw.some(isOpenInference) ? WITH_OPENINFERENCE : GEN_AI_ONLY;
   // Tolerate a comma-separated string from hand-written (JS) configs.
-  const list: unknown[] = Array.isArray(raw)
-    ? raw
-    : typeof raw === 'string'
-      ? parseList(raw)
-      : parseList(readEnv(ENV_SEMCONV));
-  return {
-    genAI: true,
-    openInference: list.some((v) => String(v).trim().toLowerCase() === 'openinference'),
-  };
+  return semconvFromList(typeof raw === 'string' ? raw : readEnv(ENV_SEMCONV));
+}
+
+const GEN_AI_ONLY = Object.freeze({ genAI: true, openInference: false } as const);
+const WITH_OPENINFERENCE = Object.freeze({ genAI: true, openInference: true } as const);
+const isOpenInference = (v: unknown) => String(v).trim().toLowerCase() === 'openinference';
+
+// Resolved once per span, so the last list string parsed is remembered (it rarely changes).
+let lastList: string | undefined;
+let lastResolved: typeof GEN_AI_ONLY | typeof WITH_OPENINFERENCE = GEN_AI_ONLY;
+function semconvFromList(list: string | undefined) {
+  if (!list) return GEN_AI_ONLY;
+  if (list !== lastList) {
+    lastResolved = parseList(list).some(isOpenInference) ? WITH_OPENINFERENCE : GEN_AI_ONLY;
+    lastList = list;
+  }
+  return lastResolved;
 }
 
 /** The per-attribute content limit in force: config, then env, then 16384. */

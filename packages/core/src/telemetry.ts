@@ -302,7 +302,13 @@ export class GenAISpan {
       ctx = opened.context;
     }
     this.context = ctx;
-    this.spanRecording = safely('isRecording', () => this.span.isRecording() !== false, true);
+    let spanRecording = true;
+    try {
+      spanRecording = this.span.isRecording() !== false;
+    } catch (err) {
+      logSwallowed('isRecording', err);
+    }
+    this.spanRecording = spanRecording;
   }
 
   /**
@@ -563,13 +569,17 @@ export class GenAISpan {
     const kept = this.keepDocuments(listed);
     if (collect) this.content.documents = kept;
     else this.content.rerankerOutputDocuments = kept;
-    const withContent = this.policy.onSpan;
-    const docs = listed.map((d) => documentSummary(d, withContent));
-    if (!docs.some((d) => Object.keys(d).length > 0)) return;
-    // Without content, summaries are plain {id, score} objects we built: plain JSON is safe.
-    const text = withContent
-      ? this.policy.render(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, docs)
-      : truncate(JSON.stringify(docs), this.policy.maxLength);
+    let text: string | undefined;
+    if (this.policy.onSpan) {
+      const docs = listed.map((d) => documentSummary(d, true));
+      if (!docs.some((d) => Object.keys(d).length > 0)) return;
+      text = this.policy.render(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, docs);
+    } else {
+      // Every retrieval span pays for this, content or not: built by hand, no objects.
+      const json = documentSummariesJson(listed);
+      if (json === undefined) return;
+      text = truncate(json, this.policy.maxLength);
+    }
     this.setAttribute(sc.ATTR_GEN_AI_RETRIEVAL_DOCUMENTS, text);
   }
 
@@ -887,6 +897,35 @@ const EVENT_CONTEXT_ATTRIBUTES = [
 ];
 
 /** `{id, score}` of a document, plus its content when `withContent`. Never throws. */
+/**
+ * `[{"id":..,"score":..},...]` for documents without content: the same JSON that
+ * `JSON.stringify(docs.map((d) => documentSummary(d, false)))` gives, without building the
+ * objects. Undefined when no document has an id or a score.
+ */
+function documentSummariesJson(docs: readonly RetrievedDocument[]): string | undefined {
+  let out = '[';
+  let any = false;
+  for (let i = 0; i < docs.length; i++) {
+    let entry = '';
+    try {
+      const d = docs[i];
+      if (d !== null && typeof d === 'object') {
+        const id = d.id as unknown;
+        if (typeof id === 'string' || typeof id === 'number')
+          entry = `"id":${JSON.stringify(String(id).slice(0, 256))}`;
+        const score = d.score;
+        if (typeof score === 'number' && Number.isFinite(score))
+          entry += `${entry ? ',' : ''}"score":${JSON.stringify(score)}`;
+      }
+    } catch {
+      // a hostile document: record what we have
+    }
+    if (entry) any = true;
+    out += `${i > 0 ? ',' : ''}{${entry}}`;
+  }
+  return any ? `${out}]` : undefined;
+}
+
 function documentSummary(d: RetrievedDocument, withContent: boolean): RetrievedDocument {
   const out: RetrievedDocument = {};
   try {

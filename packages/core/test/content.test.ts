@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ContentPolicy,
@@ -351,5 +352,45 @@ describe('truncation', () => {
       expect(out!.length).toBeLessThanOrEqual(64);
     }
     expect(new ContentPolicy({}).render('x', 'anything')).toBeUndefined();
+  });
+});
+
+describe('document summaries without content (hand-built JSON)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.t.shutdown();
+    h = undefined;
+  });
+
+  it('equal JSON.stringify of the {id, score} summaries for any documents (fast-check, fixed seed)', () => {
+    h = harness({ captureContent: false });
+    const doc = fc.record(
+      {
+        id: fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.double(), fc.constant(null)),
+        score: fc.oneof(fc.double(), fc.constant('0.5'), fc.constant(undefined)),
+        content: fc.string(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(doc, fc.constant(null)), { maxLength: 8 }), (docs) => {
+        h!.t.reset();
+        h!.telemetry
+          .startSpan({ kind: 'RETRIEVER', name: 'r' })
+          .setRetrieval({ documents: docs as any })
+          .end();
+        const expected = (docs as any[]).map((d) => {
+          const out: Record<string, unknown> = {};
+          if (d && (typeof d.id === 'string' || typeof d.id === 'number'))
+            out.id = String(d.id).slice(0, 256);
+          if (d && typeof d.score === 'number' && Number.isFinite(d.score)) out.score = d.score;
+          return out;
+        });
+        const attr = h!.t.spans()[0].attributes['gen_ai.retrieval.documents'];
+        if (expected.every((e) => Object.keys(e).length === 0)) expect(attr).toBeUndefined();
+        else expect(attr).toBe(JSON.stringify(expected));
+      }),
+      { seed: 4242, numRuns: 300 },
+    );
   });
 });
