@@ -6,11 +6,11 @@
  */
 import { createRequire } from 'node:module';
 import { diag } from '@opentelemetry/api';
-import { OTLPMetricExporter as OTLPHttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter as OTLPHttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as OtlpHttpMetrics from '@opentelemetry/exporter-metrics-otlp-http';
+import type * as OtlpProtoMetrics from '@opentelemetry/exporter-metrics-otlp-proto';
+import type * as Prometheus from '@opentelemetry/exporter-prometheus';
+import type * as OtlpHttpTraces from '@opentelemetry/exporter-trace-otlp-http';
+import type * as OtlpProtoTraces from '@opentelemetry/exporter-trace-otlp-proto';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { envNumber, otlpProtocolFromEnv } from './env.js';
 import { TreeSpanExporter } from './tree-exporter.js';
@@ -27,6 +27,23 @@ import type {
 } from './types.js';
 
 const localRequire = createRequire(import.meta.url);
+
+/*
+ * Exporter packages are loaded when an exporter of that kind is created, not at import: an
+ * OTLP exporter with its protobuf code costs ~100 ms of start-up, and most set-ups use one
+ * or two of the five. (They are our dependencies, so they resolve from here.)
+ */
+const exporterPackages = {
+  otlpProtoTraces: () =>
+    localRequire('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProtoTraces,
+  otlpHttpTraces: () =>
+    localRequire('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttpTraces,
+  otlpProtoMetrics: () =>
+    localRequire('@opentelemetry/exporter-metrics-otlp-proto') as typeof OtlpProtoMetrics,
+  otlpHttpMetrics: () =>
+    localRequire('@opentelemetry/exporter-metrics-otlp-http') as typeof OtlpHttpMetrics,
+  prometheus: () => localRequire('@opentelemetry/exporter-prometheus') as typeof Prometheus,
+};
 
 /** One trace destination: its exporter and how its export stage should run. */
 export interface TraceDestination {
@@ -119,8 +136,9 @@ export function createOtlpTraceExporter(otlp: OtlpOptions): SpanExporterLike {
     const grpc = optionalPeer('@opentelemetry/exporter-trace-otlp-grpc');
     return new grpc.OTLPTraceExporter(config);
   }
-  if (protocol === 'http/json') return new OTLPHttpTraceExporter(config) as SpanExporterLike;
-  return new OTLPProtoTraceExporter(config) as SpanExporterLike;
+  if (protocol === 'http/json')
+    return new (exporterPackages.otlpHttpTraces().OTLPTraceExporter)(config) as SpanExporterLike;
+  return new (exporterPackages.otlpProtoTraces().OTLPTraceExporter)(config) as SpanExporterLike;
 }
 
 export function createOtlpMetricExporter(otlp: OtlpOptions): any {
@@ -134,8 +152,9 @@ export function createOtlpMetricExporter(otlp: OtlpOptions): any {
     const grpc = optionalPeer('@opentelemetry/exporter-metrics-otlp-grpc');
     return new grpc.OTLPMetricExporter(config);
   }
-  if (protocol === 'http/json') return new OTLPHttpMetricExporter(config);
-  return new OTLPProtoMetricExporter(config);
+  if (protocol === 'http/json')
+    return new (exporterPackages.otlpHttpMetrics().OTLPMetricExporter)(config);
+  return new (exporterPackages.otlpProtoMetrics().OTLPMetricExporter)(config);
 }
 
 function toGrpcMetadata(headers: Record<string, string>): any {
@@ -194,7 +213,7 @@ export function createMetricReader(
       if (p.port !== undefined) options.port = p.port;
       if (p.host !== undefined) options.host = p.host;
       if (p.endpoint !== undefined) options.endpoint = p.endpoint;
-      return new PrometheusExporter(options, (err) => {
+      return new (exporterPackages.prometheus().PrometheusExporter)(options, (err) => {
         if (err) diag.error(`genai-otel: Prometheus endpoint failed to start: ${err.message}`);
       });
     }
