@@ -24,7 +24,16 @@ const res = await runWorker(
     family: fam,
     row,
     mode: 'time',
-    workloads: [{ workload, iters: Number(itersArg ?? def.iters * 2), warmup: def.warmup }],
+    workloads: [
+      {
+        workload,
+        iters: Number(itersArg ?? def.iters * 2),
+        warmup: def.warmup,
+        // Long phases so that start-up and JIT warm-up are a small share of the samples.
+        warmupMs: 2000,
+        measureMs: 8000,
+      },
+    ],
     anthropicUrl: anthropic?.url,
   },
   { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=200'] },

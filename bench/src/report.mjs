@@ -291,6 +291,8 @@ export function renderReport(results, families) {
       'no-hook': 'decomposition: our `setupTelemetry({ esmHook: false })`, no loader hook',
       'hook-only':
         'decomposition: loader hook alone (include list = @langchain/core files), no SDK',
+      'noop-hook':
+        'decomposition: a pass-through `module.register` hook (what any loader hook costs), no SDK',
     };
     for (const [k, r] of Object.entries(st)) {
       const ratio = r.medianMs / none;

@@ -3,6 +3,7 @@
 //   --only=a,b              any of overhead, heap, startup, install, sampler
 //   --families=a,b          any of langchain, llamaindex, anthropic
 //   --rounds=N              override rounds of the overhead measurement
+//   --warmup-ms=N, --measure-ms=N  minimum time of each timed warm-up / measurement
 //   --out=FILE              report path (default RESULTS.md, RESULTS-quick.md with --quick)
 //   --render=FILE.json      only re-render a report from a saved RESULTS*.json
 import { existsSync } from 'node:fs';
@@ -33,6 +34,9 @@ const config = {
   heapWarmup: quick ? 500 : 1000,
   heapParallel: Number(opt('heap-parallel') ?? 3),
   startupRuns: quick ? 5 : 10,
+  // Each timed measurement warms up, then measures, for at least this long (see worker.mjs).
+  warmupMs: Number(opt('warmup-ms') ?? (quick ? 600 : 1000)),
+  measureMs: Number(opt('measure-ms') ?? (quick ? 1000 : 2000)),
 };
 const out = resolve(BENCH_DIR, opt('out') ?? (quick ? 'RESULTS-quick.md' : 'RESULTS.md'));
 const REPO = resolve(BENCH_DIR, '..');
@@ -91,6 +95,8 @@ const workloadSpec = (def, wl) => ({
   workload: wl,
   iters: Math.max(200, Math.round(def.iters * config.itersScale)),
   warmup: Math.round(def.warmup * config.itersScale),
+  warmupMs: config.warmupMs,
+  measureMs: config.measureMs,
 });
 if (only.has('overhead')) {
   const broken = new Map();

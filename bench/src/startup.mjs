@@ -9,6 +9,7 @@ const APP = fileURLToPath(new URL('./startup/app.mjs', import.meta.url));
 const UNFILTERED = fileURLToPath(new URL('./startup/register-unfiltered.mjs', import.meta.url));
 const NO_HOOK = fileURLToPath(new URL('./startup/register-no-hook.mjs', import.meta.url));
 const HOOK_ONLY = fileURLToPath(new URL('./startup/register-hook-only.mjs', import.meta.url));
+const NOOP_HOOK = fileURLToPath(new URL('./startup/register-noop-hook.mjs', import.meta.url));
 
 export const startupVariants = {
   none: { title: 'no instrumentation', args: [] },
@@ -23,6 +24,10 @@ export const startupVariants = {
   // Decomposition of the register entry's cost (informational rows).
   'no-hook': { title: 'our SDK set-up without the loader hook', args: ['--import', NO_HOOK] },
   'hook-only': { title: 'filtered loader hook alone', args: ['--import', HOOK_ONLY] },
+  'noop-hook': {
+    title: 'a pass-through loader hook (any module.register hook)',
+    args: ['--import', NOOP_HOOK],
+  },
 };
 
 const ENV = {

@@ -2,7 +2,9 @@
 // Sets up OpenTelemetry, applies ONE row's instrumentation, then, for each workload in
 // `spec.workloads` (in that order), builds it and measures either per-call time or heap
 // growth. Prints one `BENCH_RESULT {...}` line with a result per workload.
-// spec: { family, row, workloads: [{ workload, iters, warmup }], mode: 'time'|'heap', anthropicUrl? }
+// spec: { family, row, workloads: [{ workload, iters, warmup, warmupMs?, measureMs? }],
+//         mode: 'time'|'heap', anthropicUrl? }
+// In 'time' mode iters/warmup are minimum call counts; each phase also runs for at least its ms.
 import { performance } from 'node:perf_hooks';
 import { setupOtel } from './otel.mjs';
 import { families } from './registry.mjs';
@@ -38,6 +40,19 @@ function summarize(value) {
 async function measure(w) {
   const workload = await family.workloads[w.workload].create(spec, rowState);
   const concurrency = workload.concurrency ?? 1;
+  const batchSize = Math.max(concurrency, 10);
+  // Runs whole batches until both at least `minCalls` calls and `minMs` milliseconds are done;
+  // returns the number of calls. A window of a few tens of milliseconds (1,000 chat calls)
+  // is decided by one GC pause or one JIT tier-up, so timed phases run for a fixed time.
+  const runFor = async (minCalls, minMs) => {
+    const t0 = performance.now();
+    let calls = 0;
+    while (calls < minCalls || performance.now() - t0 < minMs) {
+      await runCalls(batchSize);
+      calls += batchSize;
+    }
+    return calls;
+  };
   const runCalls = async (n) => {
     if (concurrency === 1) {
       for (let i = 0; i < n; i++) await workload.invoke();
@@ -57,7 +72,8 @@ async function measure(w) {
     warmup: w.warmup,
     sample: summarize(await workload.invoke()),
   };
-  await runCalls(w.warmup);
+  if (spec.mode === 'time') await runFor(w.warmup, w.warmupMs ?? 0);
+  else await runCalls(w.warmup);
   await settle();
   await fullGc();
   const spansBefore = otel.exporter.spans;
@@ -65,12 +81,13 @@ async function measure(w) {
   if (spec.mode === 'time') {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await runCalls(w.iters);
+    const calls = await runFor(w.iters, w.measureMs ?? 0);
     await settle();
     const t1 = performance.now();
     const cpu = process.cpuUsage(cpu0);
-    result.usPerCall = ((t1 - t0) * 1000) / w.iters;
-    result.cpuUsPerCall = (cpu.user + cpu.system) / w.iters;
+    result.calls = calls;
+    result.usPerCall = ((t1 - t0) * 1000) / calls;
+    result.cpuUsPerCall = (cpu.user + cpu.system) / calls;
   } else if (spec.mode === 'heap') {
     const half = Math.floor(w.iters / 2);
     const h0 = process.memoryUsage().heapUsed;
@@ -92,8 +109,9 @@ async function measure(w) {
   } else {
     throw new Error(`unknown mode ${spec.mode}`);
   }
-  result.spansPerCall = (otel.exporter.spans - spansBefore) / w.iters;
-  result.rootsPerCall = (otel.exporter.roots - rootsBefore) / w.iters;
+  const counted = result.calls ?? w.iters;
+  result.spansPerCall = (otel.exporter.spans - spansBefore) / counted;
+  result.rootsPerCall = (otel.exporter.roots - rootsBefore) / counted;
   await workload.close?.();
   return result;
 }
