@@ -5,10 +5,19 @@
 //
 // Reports, for real SDK spans (whichever OTel line is installed):
 // 1. processor cost: ns per span for onStart+onEnd of pre-built ended spans through
-//    (a) BatchSpanProcessor alone, (b) the sampler with a no-op next, (c) sampler -> BSP;
+//    (a) BatchSpanProcessor alone, (b) the sampler with a no-op next, (c) sampler -> BSP,
+//    plus an empty processor (the harness's own loop and calls, included in every row);
 // 2. end to end: spans/s for tracer.startSpan()+end() with each pipeline;
 // 3. memory: bytes of heap per buffered span (spans held by the sampler awaiting a decision),
 //    and the sampler's own overhead on top of the span objects.
+//
+// Fairness: every pipeline sees the same spans, replayed in the order an application produces
+// them (a trace's root starts first and ends last); each round builds fresh processors and
+// first feeds them an unmeasured warm-up set of other traces (so maps, pools, latency sketches
+// and the BSP are in their steady state and no measured trace hits a cached decision); a
+// microtask turn every 256 spans lets the BSP export its 512-span batches as it would in an
+// application; GC is forced before each measured round; rows alternate within each round;
+// medians are reported.
 // Not part of the test suite: numbers depend on the machine.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -128,58 +137,93 @@ function buildSpans(n) {
   return spans;
 }
 
-/** ns/span for onStart+onEnd of every span, plus the processor's flush (its export work). */
-async function oneRound(make, spans) {
-  const p = make();
-  gc();
-  const ctx = api.context.active();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < spans.length; i++) {
-    const s = spans[i];
-    p.onStart(s, ctx);
-    p.onEnd(s);
+/**
+ * The order an application produces a trace's spans in: the root starts first, each child
+ * starts and ends, the root ends last. `spans` holds each trace's children, then its root.
+ */
+function replayOrder(spans) {
+  const events = []; // [span, isStart]
+  for (let i = 0; i < spans.length; i += SPANS_PER_TRACE) {
+    const root = spans[i + SPANS_PER_TRACE - 1];
+    events.push(root, true);
+    for (let c = i; c < i + SPANS_PER_TRACE - 1; c++) events.push(spans[c], true, spans[c], false);
+    events.push(root, false);
   }
+  return events;
+}
+
+async function feed(p, events, ctx) {
+  for (let i = 0; i < events.length; i += 2) {
+    if (events[i + 1]) p.onStart(events[i], ctx);
+    else p.onEnd(events[i]);
+    if ((i & 511) === 0) await null; // a microtask turn every 256 spans
+  }
+}
+
+/** ns/span for onStart+onEnd of every span, plus the processor's flush (its export work). */
+async function oneRound(make, events, warmup) {
+  const p = make();
+  const ctx = api.context.active();
+  await feed(p, warmup, ctx); // steady state first (other trace ids: no cached decisions hit)
+  await p.forceFlush();
+  gc();
+  const t0 = process.hrtime.bigint();
+  await feed(p, events, ctx);
   await p.forceFlush();
   const ns = Number(process.hrtime.bigint() - t0);
+  const stats = p.stats?.();
   await p.shutdown();
-  return ns / spans.length;
+  return { ns: (ns * 2) / events.length, stats };
 }
 
 /**
  * Runs the pipelines' rounds interleaved (A B C A B C ...) so that machine load drifts affect
  * them alike, after `warmup` unmeasured rounds each (so every path is optimised). Medians.
  */
-async function timeInterleaved(pipelines, spans, warmup = 3) {
+async function timeInterleaved(pipelines, events, warmupEvents, warmup = 2) {
   const results = pipelines.map(() => []);
+  const stats = [];
   for (let r = 0; r < warmup + ROUNDS; r++) {
     for (let i = 0; i < pipelines.length; i++) {
-      const ns = await oneRound(pipelines[i], spans);
-      if (r >= warmup) results[i].push(ns);
+      const res = await oneRound(pipelines[i], events, warmupEvents);
+      if (r >= warmup) results[i].push(res.ns);
+      stats[i] = res.stats;
+    }
+  }
+  return {
+    ns: results.map((rs) => rs.sort((a, b) => a - b)[Math.floor(rs.length / 2)]),
+    stats,
+  };
+}
+
+async function endToEndRound(makeProcessors, n) {
+  const prov = provider(makeProcessors());
+  const tracer = prov.getTracer('bench');
+  gc();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n / SPANS_PER_TRACE; i++) {
+    const root = tracer.startSpan('invoke_agent support');
+    const ctx = api.trace.setSpan(api.context.active(), root);
+    for (let c = 0; c < SPANS_PER_TRACE - 1; c++) tracer.startSpan('chat', {}, ctx).end();
+    root.end();
+    if ((i & 63) === 0) await null;
+  }
+  await prov.forceFlush();
+  const ns = Number(process.hrtime.bigint() - t0);
+  await prov.shutdown();
+  return (n / ns) * 1e9;
+}
+
+/** spans/s for each pipeline, rounds interleaved, after one unmeasured round each. Medians. */
+async function timeEndToEnd(pipelines, n) {
+  const results = pipelines.map(() => []);
+  for (let r = 0; r < 1 + ROUNDS; r++) {
+    for (let i = 0; i < pipelines.length; i++) {
+      const v = await endToEndRound(pipelines[i], n);
+      if (r > 0) results[i].push(v);
     }
   }
   return results.map((rs) => rs.sort((a, b) => a - b)[Math.floor(rs.length / 2)]);
-}
-
-async function timeEndToEnd(makeProcessors, n) {
-  const results = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const prov = provider(makeProcessors());
-    const tracer = prov.getTracer('bench');
-    gc();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n / SPANS_PER_TRACE; i++) {
-      const root = tracer.startSpan('invoke_agent support');
-      const ctx = api.trace.setSpan(api.context.active(), root);
-      for (let c = 0; c < SPANS_PER_TRACE - 1; c++) tracer.startSpan('chat', {}, ctx).end();
-      root.end();
-    }
-    await prov.forceFlush();
-    const ns = Number(process.hrtime.bigint() - t0);
-    results.push((n / ns) * 1e9);
-    await prov.shutdown();
-  }
-  results.sort((a, b) => a - b);
-  return results[Math.floor(results.length / 2)];
 }
 
 function heapPerSpan(n) {
@@ -238,36 +282,57 @@ out(
 );
 out();
 const spans = buildSpans(SPANS);
+const events = replayOrder(spans);
+// Warm-up traffic: other traces, enough to fill the default 10,000-trace buffer.
+const warmupEvents = replayOrder(buildSpans(Math.min(SPANS, 60_000)));
+const empty = () => ({
+  onStart() {},
+  onEnd() {},
+  forceFlush: async () => {},
+  shutdown: async () => {},
+});
 const pipelines = [
+  empty,
   bsp,
   () => sampler(noopNext),
   () => sampler(noopNext, { decisionWaitMs: 0 }),
   () => sampler(bsp()),
 ];
 if (otlp) pipelines.push(otlpBsp, () => sampler(otlpBsp()));
-const [a, b, b0, c, d, e] = await timeInterleaved(pipelines, spans);
+const { ns: times, stats } = await timeInterleaved(pipelines, events, warmupEvents);
+const [floor, a, b, b0, c, d, e] = times;
 out('## Processor cost (onStart + onEnd of ended spans, then forceFlush)');
 out('| pipeline | ns/span | spans/s |');
 out('|---|---:|---:|');
 const row = (name, ns) =>
   out(`| ${name} | ${ns.toFixed(0)} | ${Math.round(1e9 / ns).toLocaleString('en-US')} |`);
+row('empty processor (the harness alone; included in every row)', floor);
 row('BatchSpanProcessor (no-op exporter), queue + export', a);
-row('AdaptiveSampling -> no-op (decisionWaitMs 1000)', b);
+row('AdaptiveSampling -> no-op (decisionWaitMs 1000: buffer full, oldest decided early)', b);
 row('AdaptiveSampling -> no-op (decisionWaitMs 0)', b0);
 row('AdaptiveSampling -> BatchSpanProcessor', c);
 if (otlp) {
   row('BatchSpanProcessor, exporter serialising OTLP protobuf', d);
   row('AdaptiveSampling -> BatchSpanProcessor, OTLP protobuf', e);
 }
-out(`\nSampler cost / BSP (no-op exporter) cost per span: ${(b / a).toFixed(2)}x`);
+const kept = (st) =>
+  st ? `${((100 * st.spansKept) / (st.spansKept + st.spansDropped)).toFixed(1)}%` : '?';
+out(
+  `\nSpans kept by the sampler (last round): ${kept(stats[2])} (decisionWaitMs 1000), ${kept(stats[3])} (decisionWaitMs 0)`,
+);
+out(
+  `Sampler cost / BSP (no-op exporter) cost per span: ${(b / a).toFixed(2)}x (decisionWaitMs 1000), ${(b0 / a).toFixed(2)}x (decisionWaitMs 0)`,
+);
+out(
+  `Net of the harness: ${((b - floor) / (a - floor)).toFixed(2)}x (decisionWaitMs 1000), ${((b0 - floor) / (a - floor)).toFixed(2)}x (decisionWaitMs 0)`,
+);
 if (otlp) {
   out(`Sampler -> BSP -> OTLP / BSP -> OTLP: ${(e / d).toFixed(2)}x`);
   out(`(${(otlpBytes / 1e6).toFixed(1)} MB of OTLP protobuf serialised in all)`);
 }
 out();
 
-const e1 = await timeEndToEnd(() => [bsp()], SPANS);
-const e2 = await timeEndToEnd(() => [sampler(bsp())], SPANS);
+const [e1, e2] = await timeEndToEnd([() => [bsp()], () => [sampler(bsp())]], SPANS);
 out('## End to end (tracer.startSpan + end, head sampler ratio 1)');
 out('| pipeline | spans/s |');
 out('|---|---:|');

@@ -41,6 +41,18 @@ export class DDSketch {
     return Math.ceil(Math.log(value) / this.logGamma);
   }
 
+  /** The bin `value` falls into (the same in every sketch with this `alpha`). */
+  binOf(value: number): number {
+    return this.clampedIndex(value);
+  }
+
+  /** Adds `weight` to a bin found with {@link binOf} (of a sketch with the same `alpha`). */
+  addToBin(index: number, weight = 1): void {
+    this.ensure(index);
+    this.counts[index - this.offset] += weight;
+    this._count += weight;
+  }
+
   private clampedIndex(value: number): number {
     if (!(value > 0)) return this.minIndex; // 0, negatives and NaN go to the lowest bin
     const i = this.indexOf(value);
@@ -49,12 +61,6 @@ export class DDSketch {
 
   add(value: number, weight = 1): void {
     this.addToBin(this.clampedIndex(value), weight);
-  }
-
-  private addToBin(index: number, weight: number): void {
-    this.ensure(index);
-    this.counts[index - this.offset] += weight;
-    this._count += weight;
   }
 
   private ensure(index: number): void {

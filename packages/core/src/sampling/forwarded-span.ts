@@ -45,7 +45,7 @@ export class ForwardedSpan implements ReadableSpanLike {
     this.startTime = o.startTime;
     this.endTime = o.endTime;
     this.status = o.status;
-    this.attributes = { ...o.attributes, ...extra };
+    this.attributes = mergeAttributes(o.attributes, extra);
     this.links = o.links;
     this.events = o.events;
     this.duration = o.duration;
@@ -64,4 +64,26 @@ export class ForwardedSpan implements ReadableSpanLike {
   spanContext(): SpanContext {
     return this._spanContext;
   }
+}
+
+/**
+ * `{ ...base, ...extra }`, written with `Object.assign`: V8 gives an object spread of a
+ * span's attributes a large backing store (~700 bytes here against ~60), and this runs for
+ * every kept span. A `__proto__` attribute key (which `Object.assign` would turn into a
+ * prototype change) is copied as the own property a spread makes.
+ */
+export function mergeAttributes(base: Attributes | undefined, extra: Attributes): Attributes {
+  const out: Attributes = {};
+  if (base) {
+    Object.assign(out, base);
+    if (Object.hasOwn(base, '__proto__')) {
+      Object.defineProperty(out, '__proto__', {
+        value: Object.getOwnPropertyDescriptor(base, '__proto__')?.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return Object.assign(out, extra);
 }

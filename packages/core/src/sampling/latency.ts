@@ -89,10 +89,10 @@ export class WindowedQuantile {
 
   add(now: number, value: number): void {
     this.advance(now);
-    this.slots[((this.epoch % this.slots.length) + this.slots.length) % this.slots.length].add(
-      value,
-    );
-    this.total.add(value);
+    const n = this.slots.length;
+    const bin = this.total.binOf(value); // one logarithm for both sketches
+    this.slots[((this.epoch % n) + n) % n].addToBin(bin);
+    this.total.addToBin(bin);
     this.addsSinceCompute++;
   }
 }

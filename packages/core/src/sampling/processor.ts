@@ -37,9 +37,9 @@ import {
   parseThreshold,
   passes,
   randomnessFromUniform,
-  randomnessOf,
   type Threshold,
   thresholdForProbability,
+  traceIdPasses,
   withThreshold,
 } from './threshold.js';
 import type {
@@ -52,6 +52,8 @@ import type {
 } from './types.js';
 
 const SAMPLED = 1;
+/** An empty `ot` member (shared: never mutated). */
+const NO_OT: OtState = Object.freeze({ rest: [] }) as unknown as OtState;
 const MAX_KEY_LENGTH = 256;
 
 /** Resolved option values (see {@link AdaptiveSamplingOptions} for meanings and defaults). */
@@ -74,19 +76,51 @@ export const ADAPTIVE_SAMPLING_DEFAULTS = {
   mode: 'sample' as 'sample' | 'annotate',
 };
 
-interface TraceBuffer {
-  traceId: string;
-  spans: ReadableSpanLike[];
-  open: number;
-  hasError: boolean;
-  rootSpanId: string | undefined;
+/**
+ * A trace awaiting its decision. Buffers are pooled: once a trace is decided its buffer is
+ * emptied and reused for a later trace, so buffering allocates nothing per trace in steady
+ * state. A buffer is also the policy's input ({@link TraceFacts}): the facts are filled in
+ * when the trace is decided.
+ */
+class TraceBuffer implements TraceFacts {
+  traceId = '';
+  /** Spans `[0, spanCount)`; the array keeps its capacity between traces (it is pooled). */
+  spans: ReadableSpanLike[] = [];
+  spanCount = 0;
+  open = 0;
+  hasError = false;
+  rootSpanId: string | undefined = undefined;
   /** The local root as started (still open): gives the key of a trace decided early. */
-  rootStarted: ReadableSpanLike | undefined;
-  root: ReadableSpanLike | undefined;
-  firstSeen: number;
-  rootEndedAt: number;
-  decided: boolean;
+  rootStarted: ReadableSpanLike | undefined = undefined;
+  root: ReadableSpanLike | undefined = undefined;
+  firstSeen = 0;
+  rootEndedAt = Number.NaN;
+  decided = false;
+  /** The decision replaced this buffer in the processor's map. */
+  remembered = false;
+  /** Buffered traces in creation order (so in `maxTraceDurationMs` deadline order). */
+  older: TraceBuffer | undefined = undefined;
+  newer: TraceBuffer | undefined = undefined;
+  /** Traces whose root ended, in root-end order (so in `decisionWaitMs` due order). */
+  inDue = false;
+  duePrev: TraceBuffer | undefined = undefined;
+  dueNext: TraceBuffer | undefined = undefined;
+  // Facts, set when the trace is decided.
+  slow = false;
+  thresholdMs: number | undefined = undefined;
+  key: string | undefined = undefined;
+  incomplete = false;
+  cause: ForcedDecisionCause | undefined = undefined;
+  ot: OtState = NO_OT;
+  incoming: Threshold | undefined = undefined;
+  now = 0;
 }
+
+/** Most empty buffers kept for reuse, and the largest span array a pooled buffer keeps. */
+const POOL_SIZE = 256;
+/** Root names whose latency key is cached (the cache is cleared when it fills up). */
+const KEY_CACHE_SIZE = 512;
+const POOLED_SPANS_CAPACITY = 64;
 
 /** A per-trace decision (internal; shared with the routing processor). */
 export interface Decision {
@@ -120,19 +154,31 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   protected readonly latency: LatencyTracker;
   private readonly rate: RateController;
 
-  private readonly buffers = new Map<string, TraceBuffer>();
-  /** Traces whose root ended, in root-end order (so in due order). */
-  private due: TraceBuffer[] = [];
-  private dueHead = 0;
-  private nextTimeoutAt = Number.POSITIVE_INFINITY;
+  /**
+   * Every trace the processor knows, by trace id: a {@link TraceBuffer} while it is buffered,
+   * then its decision (what {@link remember} stored) until `decisionCacheSize` later decisions
+   * push it out. One map, so a span costs one lookup whether its trace is new, buffered or
+   * decided (and consecutive spans of one trace none: see `lastBuffer`).
+   */
+  private readonly traces = new Map<string, TraceBuffer | object>();
+  private bufferedTraces = 0;
+  /** Oldest and newest buffered traces (creation order). */
+  private oldest: TraceBuffer | undefined;
+  private newest: TraceBuffer | undefined;
+  /** First and last traces whose root ended (due order). */
+  private dueFirst: TraceBuffer | undefined;
+  private dueLast: TraceBuffer | undefined;
   private endsSinceSweep = 0;
-  /** The buffer used last: spans of one trace often start and end back to back. */
+  /** The buffer used last (always an undecided one): spans of a trace come back to back. */
   private lastBuffer: TraceBuffer | undefined;
   private bufferedSpans = 0;
-  private readonly decisions = new Map<string, object>();
-  /** Trace ids of `decisions` in insertion order (a ring), for FIFO eviction. */
+  /** Empty buffers ready for reuse. */
+  private readonly pool: TraceBuffer[] = [];
+  /** Trace ids of decided traces in decision order (a ring), for FIFO eviction. */
   private readonly decisionRing: (string | undefined)[];
   private decisionRingNext = 0;
+  /** Latency keys of recent roots by root name (default `keyOf` only; see {@link keyFor}). */
+  private readonly keyCache = new Map<string, { op: unknown; model: unknown; key: string }>();
   /** Annotate mode: per-trace error flag and local root id until the root ends. */
   private readonly annotations = new Map<string, { rootSpanId?: string; error: boolean }>();
 
@@ -244,13 +290,13 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
           this.annotationFor(sc.traceId).rootSpanId ??= sc.spanId;
         return;
       }
+      const traceId: string = sc.traceId;
       let buf = this.lastBuffer;
-      if (buf === undefined || buf.decided || buf.traceId !== sc.traceId) {
-        buf = this.buffers.get(sc.traceId);
-        if (!buf) {
-          if (this.decisions.has(sc.traceId)) return;
-          buf = this.createBuffer(sc.traceId, this.now());
-        }
+      if (buf === undefined || buf.traceId !== traceId) {
+        const known = this.traces.get(traceId);
+        if (known === undefined) buf = this.createBuffer(traceId, this.now());
+        else if (known instanceof TraceBuffer && !known.decided) buf = known;
+        else return; // already decided: its spans follow the decision when they end
         this.lastBuffer = buf;
       }
       buf.open++;
@@ -283,26 +329,32 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
         this.annotateEnd(span);
         return;
       }
+      // Per span: find the buffer (usually the last one used), test for an error, append.
       // The clock is read only when something time-related happens (a new trace, a root
       // ending, a forced decision), plus every 64 spans for the sweep.
       let now = Number.NaN;
       const traceId = sc.traceId;
       let buf = this.lastBuffer;
-      if (buf === undefined || buf.decided || buf.traceId !== traceId) {
-        buf = this.buffers.get(traceId);
-        if (buf === undefined) {
-          const decided = this.decisions.get(traceId);
-          if (decided !== undefined) {
-            this.lateSpan(span, decided);
-            return;
-          }
+      if (buf === undefined || buf.traceId !== traceId) {
+        const known = this.traces.get(traceId);
+        if (known === undefined) {
           now = this.now();
           buf = this.createBuffer(traceId, now);
+        } else if (known instanceof TraceBuffer) {
+          if (known.decided) {
+            // Ended by `next` while this very trace is being decided: pass it on as is.
+            this.forward(span);
+            return;
+          }
+          buf = known;
+        } else {
+          this.lateSpan(span, known);
+          return;
         }
         this.lastBuffer = buf;
       }
       if (!buf.hasError && this.checkError(span)) buf.hasError = true;
-      buf.spans.push(span);
+      buf.spans[buf.spanCount++] = span;
       this.bufferedSpans++;
       if (buf.open > 0) buf.open--;
       if (
@@ -312,9 +364,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
         if (Number.isNaN(now)) now = this.now();
         buf.root = span;
         buf.rootEndedAt = now;
-        this.due.push(buf);
+        this.linkDue(buf);
       }
-      if (buf.spans.length >= this.o.maxSpansPerTrace) {
+      if (buf.spanCount >= this.o.maxSpansPerTrace) {
         if (Number.isNaN(now)) now = this.now();
         this.decide(buf, now, 'max_spans_per_trace');
       }
@@ -363,7 +415,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       lateSpansKept: c.lateSpansKept,
       lateSpansDropped: c.lateSpansDropped,
       forcedDecisions: { ...c.forced },
-      bufferedTraces: this.buffers.size + this.annotations.size,
+      bufferedTraces: this.bufferedTraces + this.annotations.size,
       bufferedSpans: this.bufferedSpans,
       baselineRate: this.rate.rate,
       latencyKeys: this.latency.keyCount,
@@ -379,49 +431,83 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
   private createBuffer(traceId: string, now: number): TraceBuffer {
     while (
-      this.buffers.size >= this.o.maxBufferedTraces &&
+      this.bufferedTraces >= this.o.maxBufferedTraces &&
       this.evictOne(now, 'max_buffered_traces')
     );
-    const buf: TraceBuffer = {
-      traceId,
-      spans: [],
-      open: 0,
-      hasError: false,
-      rootSpanId: undefined,
-      rootStarted: undefined,
-      root: undefined,
-      firstSeen: now,
-      rootEndedAt: Number.NaN,
-      decided: false,
-    };
-    this.buffers.set(traceId, buf);
-    if (this.nextTimeoutAt === Number.POSITIVE_INFINITY) {
-      this.nextTimeoutAt = now + this.o.maxTraceDurationMs;
-    }
+    const buf = this.pool.pop() ?? new TraceBuffer();
+    buf.traceId = traceId;
+    buf.firstSeen = now;
+    this.traces.set(traceId, buf);
+    this.bufferedTraces++;
+    // Append to the creation-order list.
+    buf.older = this.newest;
+    if (this.newest) this.newest.newer = buf;
+    else this.oldest = buf;
+    this.newest = buf;
     return buf;
+  }
+
+  private linkDue(buf: TraceBuffer): void {
+    buf.inDue = true;
+    buf.duePrev = this.dueLast;
+    if (this.dueLast) this.dueLast.dueNext = buf;
+    else this.dueFirst = buf;
+    this.dueLast = buf;
+  }
+
+  /** Takes a buffer out of both lists (it is being decided). */
+  private unlink(buf: TraceBuffer): void {
+    const { older, newer } = buf;
+    if (older) older.newer = newer;
+    else if (this.oldest === buf) this.oldest = newer;
+    if (newer) newer.older = older;
+    else if (this.newest === buf) this.newest = older;
+    buf.older = buf.newer = undefined;
+    if (buf.inDue) {
+      const { duePrev, dueNext } = buf;
+      if (duePrev) duePrev.dueNext = dueNext;
+      else this.dueFirst = dueNext;
+      if (dueNext) dueNext.duePrev = duePrev;
+      else this.dueLast = duePrev;
+      buf.duePrev = buf.dueNext = undefined;
+      buf.inDue = false;
+    }
+  }
+
+  /** Empties a decided buffer (letting its spans go) and keeps it for reuse. */
+  private recycle(buf: TraceBuffer): void {
+    if (this.lastBuffer === buf) this.lastBuffer = undefined;
+    const spans = buf.spans;
+    for (let i = 0; i < buf.spanCount; i++) spans[i] = undefined as unknown as ReadableSpanLike;
+    if (spans.length > POOLED_SPANS_CAPACITY) buf.spans = [];
+    buf.traceId = '';
+    buf.spanCount = 0;
+    buf.open = 0;
+    buf.hasError = false;
+    buf.rootSpanId = undefined;
+    buf.rootStarted = undefined;
+    buf.root = undefined;
+    buf.rootEndedAt = Number.NaN;
+    buf.slow = false;
+    buf.thresholdMs = undefined;
+    buf.key = undefined;
+    buf.incomplete = false;
+    buf.cause = undefined;
+    buf.ot = NO_OT;
+    buf.incoming = undefined;
+    if (this.pool.length < POOL_SIZE) {
+      buf.decided = false;
+      buf.remembered = false;
+      this.pool.push(buf);
+    }
   }
 
   /** Decides one trace early: a complete one waiting out its grace period if any, else the oldest. */
   private evictOne(now: number, cause: ForcedDecisionCause): boolean {
-    const due = this.nextDue();
-    if (due) {
-      this.dueHead++;
-      this.decide(due, now, cause);
-      return true;
-    }
-    const oldest = this.buffers.values().next();
-    if (oldest.done) return false;
-    this.decide(oldest.value, now, cause);
+    const victim = this.dueFirst ?? this.oldest;
+    if (victim === undefined) return false;
+    this.decide(victim, now, cause);
     return true;
-  }
-
-  private nextDue(): TraceBuffer | undefined {
-    while (this.dueHead < this.due.length) {
-      const b = this.due[this.dueHead];
-      if (!b.decided) return b;
-      this.dueHead++;
-    }
-    return undefined;
   }
 
   private sweepSafely(): void {
@@ -434,37 +520,28 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
   private sweep(now: number): void {
     const wait = this.o.decisionWaitMs;
-    for (let b = this.nextDue(); b && b.rootEndedAt + wait <= now; b = this.nextDue()) {
-      this.dueHead++;
+    for (let b = this.dueFirst; b !== undefined && b.rootEndedAt + wait <= now; b = this.dueFirst) {
       this.decide(b, now, undefined);
     }
-    if (this.dueHead > 1024 && this.dueHead * 2 > this.due.length) {
-      this.due = this.due.slice(this.dueHead);
-      this.dueHead = 0;
-    }
-    if (now >= this.nextTimeoutAt) {
-      this.nextTimeoutAt = Number.POSITIVE_INFINITY;
-      for (const b of this.buffers.values()) {
-        const deadline = b.firstSeen + this.o.maxTraceDurationMs;
-        if (deadline > now) {
-          this.nextTimeoutAt = deadline;
-          break;
-        }
-        this.decide(b, now, 'max_trace_duration');
-      }
+    const maxDuration = this.o.maxTraceDurationMs;
+    for (
+      let b = this.oldest;
+      b !== undefined && b.firstSeen + maxDuration <= now;
+      b = this.oldest
+    ) {
+      this.decide(b, now, 'max_trace_duration');
     }
     this.rate.tick(now);
   }
 
   private flushBuffers(): void {
     const now = this.now();
-    try {
-      for (const b of [...this.buffers.values()]) this.decide(b, now, 'flush');
-      this.due = [];
-      this.dueHead = 0;
-      this.nextTimeoutAt = Number.POSITIVE_INFINITY;
-    } catch (err) {
-      logSwallowed('sampling: flush', err);
+    for (let b = this.oldest; b !== undefined; b = this.oldest) {
+      try {
+        this.decide(b, now, 'flush');
+      } catch (err) {
+        logSwallowed('sampling: flush', err);
+      }
     }
   }
 
@@ -472,13 +549,18 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
   private decide(buf: TraceBuffer, now: number, cause: ForcedDecisionCause | undefined): void {
     if (buf.decided) return;
+    // Out of the buffering state first, so that whatever happens next, the buffer is gone.
+    buf.decided = true;
+    this.unlink(buf);
+    this.bufferedTraces--;
+    this.bufferedSpans -= buf.spanCount;
     try {
       this.decideBuffered(buf, now, cause);
     } finally {
-      // A decided buffer may still sit in the due queue for a while: let its spans go now.
-      buf.spans = NO_SPANS;
-      buf.root = undefined;
-      buf.rootStarted = undefined;
+      // The policy replaced the buffer by its decision in the map (see remember), so the
+      // trace id is inserted once per trace; if it failed to, forget the trace.
+      if (!buf.remembered) this.traces.delete(buf.traceId);
+      this.recycle(buf);
     }
   }
 
@@ -487,21 +569,18 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     now: number,
     cause: ForcedDecisionCause | undefined,
   ): void {
-    buf.decided = true;
-    this.buffers.delete(buf.traceId);
-    this.bufferedSpans -= buf.spans.length;
     if (cause) this.counters.forced[cause]++;
 
     const rootEnded = buf.root !== undefined;
     const incomplete = !rootEnded || cause === 'max_spans_per_trace';
-    const ref = buf.root ?? buf.spans[0];
+    const ref = buf.root ?? (buf.spanCount > 0 ? buf.spans[0] : undefined);
     const { ot, incoming } = incomingOf(ref?.spanContext().traceState);
 
     let slow = false;
     let thresholdMs: number | undefined;
     let key: string | undefined;
     if (buf.root) {
-      key = this.safeKey(buf.root);
+      key = this.keyFor(buf.root);
       const durationMs = hrToMs(buf.root.duration);
       thresholdMs = this.latency.observe(key, durationMs, now);
       slow = durationMs > thresholdMs;
@@ -510,25 +589,21 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     } else if (buf.rootStarted) {
       // Decided early with the root still open: slow if it has already run longer than the
       // threshold for its key (not recorded in the sketch: the duration is censored).
-      key = this.safeKey(buf.rootStarted);
+      key = this.keyFor(buf.rootStarted);
       thresholdMs = this.latency.peek(key, now);
       slow = now - buf.firstSeen > thresholdMs;
     }
 
-    this.applyPolicy({
-      traceId: buf.traceId,
-      spans: buf.spans,
-      root: buf.root,
-      hasError: buf.hasError,
-      slow,
-      thresholdMs,
-      key,
-      incomplete,
-      cause,
-      ot,
-      incoming,
-      now,
-    });
+    // The buffer itself carries the facts to the policy (nothing allocated per trace).
+    buf.slow = slow;
+    buf.thresholdMs = thresholdMs;
+    buf.key = key;
+    buf.incomplete = incomplete;
+    buf.cause = cause;
+    buf.ot = ot;
+    buf.incoming = incoming;
+    buf.now = now;
+    this.applyPolicy(buf);
   }
 
   /**
@@ -537,21 +612,21 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
    * @internal
    */
   protected applyPolicy(t: TraceFacts): void {
-    const buf = t;
     const { slow, incomplete, cause, ot, incoming, now } = t;
     let keep: boolean;
     let reason: SamplingReason | undefined;
     let threshold: Threshold;
-    if (buf.hasError || slow) {
+    if (t.hasError || slow) {
       keep = true;
-      reason = buf.hasError ? 'error' : 'slow';
+      reason = t.hasError ? 'error' : 'slow';
       threshold = incoming ?? ALWAYS_KEEP;
     } else {
       const pTail = this.rate.observe(now);
       threshold = thresholdForProbability((incoming?.probability ?? 1) * pTail);
       if (incoming) threshold = maxThreshold(threshold, incoming);
-      const r = randomnessOf(buf.traceId, ot) ?? randomnessFromUniform(safeRandom(this.random));
-      keep = passes(r, threshold);
+      keep =
+        traceIdPasses(t.traceId, ot, threshold) ??
+        passes(randomnessFromUniform(safeRandom(this.random)), threshold);
       reason =
         incomplete &&
         (cause === 'max_buffered_traces' ||
@@ -561,35 +636,35 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
           : 'baseline';
     }
 
+    const spans = t.spans;
+    const n = t.spanCount;
     if (!keep) {
       this.counters.tracesDropped++;
-      this.counters.spansDropped += buf.spans.length;
-      this.remember(buf.traceId, DROPPED);
+      this.counters.spansDropped += n;
+      this.remember(t.traceId, DROPPED);
       return;
     }
     this.counters.tracesKept[reason!]++;
     const decision = this.keptDecision(reason!, threshold, ot, incoming, incomplete);
-    this.remember(buf.traceId, decision);
+    this.remember(t.traceId, decision);
     const rootAttrs = this.rootAttributes(t, decision);
-    for (const span of buf.spans) {
+    for (let i = 0; i < n; i++) {
+      const span = spans[i]!;
       this.counters.spansKept++;
-      this.forward(this.stamp(span, decision, span === buf.root ? rootAttrs : undefined));
+      this.forward(this.stamp(span, decision, span === t.root ? rootAttrs : undefined));
     }
   }
 
   /** Attributes of a kept trace's local root: the decision's plus the slow/error facts. */
   protected rootAttributes(t: TraceFacts, decision: Decision): Attributes | undefined {
-    return t.root
-      ? {
-          ...decision.attributes,
-          [ATTR_SAMPLING_SLOW]: t.slow,
-          [ATTR_SAMPLING_ERROR]: t.hasError,
-          ...(t.thresholdMs !== undefined
-            ? { [ATTR_SAMPLING_LATENCY_THRESHOLD_MS]: round3(t.thresholdMs) }
-            : {}),
-          ...(t.key !== undefined ? { [ATTR_SAMPLING_KEY]: t.key } : {}),
-        }
-      : undefined;
+    if (!t.root) return undefined;
+    const attrs: Attributes = Object.assign({}, decision.attributes); // (no spread: see mergeAttributes)
+    attrs[ATTR_SAMPLING_SLOW] = t.slow;
+    attrs[ATTR_SAMPLING_ERROR] = t.hasError;
+    if (t.thresholdMs !== undefined)
+      attrs[ATTR_SAMPLING_LATENCY_THRESHOLD_MS] = round3(t.thresholdMs);
+    if (t.key !== undefined) attrs[ATTR_SAMPLING_KEY] = t.key;
+    return attrs;
   }
 
   protected keptDecision(
@@ -637,12 +712,17 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     }
   }
 
-  /** Remembers a decision; the oldest one is forgotten once `decisionCacheSize` are held. */
+  /**
+   * Remembers the decision of a trace, so its late spans follow it. A trace decided before
+   * keeps its slot (a late error turning a drop into a keep); otherwise the oldest decision is
+   * forgotten once `decisionCacheSize` are held.
+   */
   protected remember(traceId: string, decision: object): void {
-    const d = this.decisions;
-    const had = d.has(traceId);
-    d.set(traceId, decision);
-    if (had) return; // a late error turned a drop into a keep: same ring slot
+    const d = this.traces;
+    const had = d.get(traceId);
+    d.set(traceId, decision); // replaces the buffer being decided: no new map entry
+    if (had instanceof TraceBuffer) had.remembered = true;
+    else if (had !== undefined) return; // decided before (a late error): same ring slot
     const ring = this.decisionRing;
     const slot = this.decisionRingNext;
     const evicted = ring[slot];
@@ -707,7 +787,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     this.annotations.delete(sc.traceId);
     const now = this.now();
     const hasError = error || (a?.error ?? false);
-    const key = this.safeKey(span);
+    const key = this.keyFor(span);
     const durationMs = hrToMs(span.duration);
     const thresholdMs = this.latency.observe(key, durationMs, now);
     const slow = durationMs > thresholdMs;
@@ -715,8 +795,10 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     if (!reason) {
       const { ot, incoming } = incomingOf(sc.traceState);
       const t = thresholdForProbability((incoming?.probability ?? 1) * this.rate.observe(now));
-      const r = randomnessOf(sc.traceId, ot) ?? randomnessFromUniform(safeRandom(this.random));
-      if (passes(r, t)) reason = 'baseline';
+      const pass =
+        traceIdPasses(sc.traceId, ot, t) ??
+        passes(randomnessFromUniform(safeRandom(this.random)), t);
+      if (pass) reason = 'baseline';
     }
     if (reason) this.counters.tracesKept[reason]++;
     else this.counters.tracesDropped++;
@@ -742,6 +824,27 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       logSwallowed('sampling: isError', err);
       return defaultIsError(span);
     }
+  }
+
+  /**
+   * The latency key of a local root. With the default `keyOf`, keys are cached by root name,
+   * operation and model, so the same string object (hashed once) comes back for every root of
+   * one kind instead of a fresh concatenation per trace.
+   */
+  private keyFor(root: ReadableSpanLike): string {
+    if (this.keyOf !== defaultKeyOf) return this.safeKey(root);
+    const name = root.name;
+    const attributes = root.attributes;
+    const op = attributes?.[ATTR_GEN_AI_OPERATION_NAME];
+    const model = attributes?.[ATTR_GEN_AI_REQUEST_MODEL];
+    const hit = typeof name === 'string' ? this.keyCache.get(name) : undefined;
+    if (hit !== undefined && hit.op === op && hit.model === model) return hit.key;
+    const key = this.safeKey(root);
+    if (typeof name === 'string') {
+      if (this.keyCache.size >= KEY_CACHE_SIZE) this.keyCache.clear();
+      this.keyCache.set(name, { op, model, key });
+    }
+    return key;
   }
 
   private safeKey(span: ReadableSpanLike): string {
@@ -812,7 +915,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
           description: 'Traces currently buffered awaiting a decision',
           unit: '{trace}',
         })
-        .addCallback((r: ObservableResult) => r.observe(this.buffers.size + this.annotations.size));
+        .addCallback((r: ObservableResult) =>
+          r.observe(this.bufferedTraces + this.annotations.size),
+        );
       meter
         .createObservableGauge('genai_otel.sampling.buffered_spans', {
           description: 'Spans currently buffered awaiting a decision',
@@ -836,9 +941,6 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
 // --- module helpers ---------------------------------------------------------------------------
 
-/** Span list of decided buffers (frozen: nothing may be added after a decision). */
-const NO_SPANS: ReadableSpanLike[] = Object.freeze([]) as unknown as ReadableSpanLike[];
-
 /** The decision shared by every dropped trace (nothing per trace needs remembering). */
 export const DROPPED: Decision = Object.freeze({
   keep: false,
@@ -854,7 +956,9 @@ export const DROPPED: Decision = Object.freeze({
 /** What the buffering stage knows about a trace when it is decided (input of the policy). */
 export interface TraceFacts {
   traceId: string;
+  /** The trace's spans are `spans[0 .. spanCount)` (the array is reused: ignore the rest). */
   spans: ReadableSpanLike[];
+  spanCount: number;
   /** The local root, when it ended. */
   root: ReadableSpanLike | undefined;
   hasError: boolean;
@@ -873,7 +977,7 @@ interface Incoming {
   ot: OtState;
   incoming: Threshold | undefined;
 }
-const NO_INCOMING: Incoming = { ot: { rest: [] }, incoming: undefined };
+const NO_INCOMING: Incoming = { ot: NO_OT, incoming: undefined };
 /** Parsed `ot` members by their raw value: traces of one head sampler share a handful. */
 const incomingCache = new Map<string, Incoming>();
 

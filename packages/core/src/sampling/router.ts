@@ -183,7 +183,24 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
 
   // --- policy -------------------------------------------------------------------------------
 
-  protected override applyPolicy(t: TraceFacts): void {
+  protected override applyPolicy(facts: TraceFacts): void {
+    // The buffer behind `facts` is reused once the trace is decided: work on (and hand
+    // selections) an exact copy of its spans.
+    const t: TraceFacts = {
+      traceId: facts.traceId,
+      spans: facts.spans.slice(0, facts.spanCount),
+      spanCount: facts.spanCount,
+      root: facts.root,
+      hasError: facts.hasError,
+      slow: facts.slow,
+      thresholdMs: facts.thresholdMs,
+      key: facts.key,
+      incomplete: facts.incomplete,
+      cause: facts.cause,
+      ot: facts.ot,
+      incoming: facts.incoming,
+      now: facts.now,
+    };
     const view = this.viewOf(t);
     const overflow =
       t.incomplete &&

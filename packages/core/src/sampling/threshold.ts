@@ -57,6 +57,18 @@ const thresholdCache = new Map<number, Threshold>();
  * what we record matches `th` exactly. `p <= 0` gives a threshold nothing passes.
  */
 export function thresholdForProbability(p: number): Threshold {
+  if (p === lastProbability && lastThreshold !== undefined) return lastThreshold;
+  const t = computeThreshold(p);
+  lastProbability = p;
+  lastThreshold = t;
+  return t;
+}
+
+/** The last probability asked for and its threshold: consecutive traces mostly share one. */
+let lastProbability = Number.NaN;
+let lastThreshold: Threshold | undefined;
+
+function computeThreshold(p: number): Threshold {
   if (!(p < 1)) return ALWAYS_KEEP; // also NaN -> keep all (never lose data on bad input)
   if (p <= 0) return NEVER_KEEP;
   let tq = Math.round((1 - p) * PRECISION_SCALE);
@@ -173,4 +185,30 @@ export function withThreshold(
   const next: OtState = { th: threshold?.th || undefined, rv: ot.rv, rest: ot.rest };
   const value = serializeOt(next);
   return value ? traceState.set('ot', value) : traceState.unset('ot');
+}
+
+/**
+ * `passes(randomnessOf(traceId, ot), threshold)` without allocating: compares the low 56 bits
+ * of the trace id (or a valid `ot=rv`) with the threshold digit by digit. `undefined` when
+ * neither carries usable randomness.
+ */
+export function traceIdPasses(
+  traceId: string,
+  ot: OtState | undefined,
+  threshold: Threshold,
+): boolean | undefined {
+  if (ot?.rv !== undefined && HEX_14.test(ot.rv)) return ot.rv >= threshold.hex14;
+  if (traceId.length !== 32) return undefined;
+  const t = threshold.hex14;
+  let cmp = 0;
+  for (let i = 0; i < RANDOMNESS_HEX_DIGITS; i++) {
+    let c = traceId.charCodeAt(32 - RANDOMNESS_HEX_DIGITS + i);
+    if (c >= 65 && c <= 70) c += 32; // A-F: compare as lowercase
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+    if (cmp === 0) {
+      const tc = i < t.length ? t.charCodeAt(i) : -1;
+      if (c !== tc) cmp = c > tc ? 1 : -1;
+    }
+  }
+  return cmp >= 0;
 }

@@ -1,6 +1,7 @@
 import { createTraceState } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { DDSketch } from '../../src/sampling/ddsketch.js';
+import { mergeAttributes } from '../../src/sampling/forwarded-span.js';
 import { LatencyTracker, OVERFLOW_KEY, WindowedQuantile } from '../../src/sampling/latency.js';
 import { RateController } from '../../src/sampling/rate.js';
 import {
@@ -14,6 +15,7 @@ import {
   randomnessOf,
   serializeOt,
   thresholdForProbability,
+  traceIdPasses,
   withThreshold,
 } from '../../src/sampling/threshold.js';
 import { normal, prng } from './traffic.js';
@@ -79,6 +81,37 @@ describe('consistent probability thresholds (OTEP 235)', () => {
     const b = thresholdForProbability(0.1);
     expect(maxThreshold(a, b)).toBe(b);
     expect(maxThreshold(ALWAYS_KEEP, a)).toBe(a);
+  });
+});
+
+describe('traceIdPasses (allocation-free randomness test)', () => {
+  it('agrees with passes(randomnessOf(...)) on random, edge, uppercase, malformed ids and rv', () => {
+    const r = prng(7);
+    const hexOf = (n: number, digits = '0123456789abcdef') =>
+      Array.from({ length: n }, () => digits[Math.floor(r() * digits.length)]).join('');
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push(hexOf(32));
+    for (let i = 0; i < 50; i++) ids.push(hexOf(32, '0123456789ABCDEF'));
+    ids.push(
+      `${hexOf(18)}00000000000000`,
+      `${hexOf(18)}ffffffffffffff`,
+      `${hexOf(18)}FFFFFFFFFFFFFF`,
+    );
+    ids.push(`${hexOf(18)}0000000000000g`, `${hexOf(18)}zzzzzzzzzzzzzz`, hexOf(31), hexOf(33), '');
+    const thresholds = [ALWAYS_KEEP, NEVER_KEEP, parseThreshold('8')!, parseThreshold('fd70a4')!];
+    for (let i = 0; i < 40; i++) thresholds.push(thresholdForProbability(r()));
+    // A threshold equal to an id's randomness (keep iff R >= T: kept).
+    thresholds.push(parseThreshold(ids[0]!.slice(18))!);
+    const ots = [undefined, parseOt(''), parseOt('rv:0123456789abcd'), parseOt('rv:bad;th:8')];
+    for (const id of ids) {
+      for (const th of thresholds) {
+        for (const ot of ots) {
+          const rv = randomnessOf(id, ot);
+          const expected = rv === undefined ? undefined : passes(rv, th);
+          expect(traceIdPasses(id, ot, th), `${id} ${th.th} ${ot?.rv}`).toBe(expected);
+        }
+      }
+    }
   });
 });
 
@@ -225,5 +258,23 @@ describe('RateController', () => {
     expect(c.rate).toBe(0.01);
     for (let t = 30_000; t < 200_000; t += 1000) c.tick(t);
     expect(c.rate).toBe(0.05);
+  });
+});
+
+describe('mergeAttributes (kept spans)', () => {
+  it('copies like an object spread, extra keys winning, a __proto__ key as an own property', () => {
+    const base: Record<string, unknown> = { a: 1, b: 'x' };
+    Object.defineProperty(base, '__proto__', {
+      value: 'p',
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    const out = mergeAttributes(base as any, { b: 'y', c: true });
+    expect(out).toEqual({ ...base, b: 'y', c: true });
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.hasOwn(out, '__proto__')).toBe(true);
+    expect(Object.keys(out)).toEqual(Object.keys({ ...base, b: 'y', c: true }));
+    expect(mergeAttributes(undefined, { c: 1 })).toEqual({ c: 1 });
   });
 });

@@ -25,6 +25,8 @@ const hex = (n: number) =>
 /** A trace id whose low 56 bits are all ones (passes any baseline threshold) or zeros. */
 const lucky = () => `${hex(18)}ffffffffffffff`;
 const unlucky = () => `${hex(18)}00000000000000`;
+/** Internal: whether a value of the processor's trace map is a buffer (not a decision). */
+const isBuffer = (v: any) => v !== undefined && typeof v.spanCount === 'number';
 
 function setup(options: Partial<AdaptiveSamplingOptions> = {}) {
   const clock = new FakeClock();
@@ -294,18 +296,24 @@ describe('AdaptiveSamplingSpanProcessor', () => {
       }
     }
     // Decided traces still queued for their grace period hold no spans any more.
-    const retained = (p as any).due
-      .filter((b: any) => b.decided)
-      .reduce((n: number, b: any) => n + b.spans.length, 0);
-    expect(retained).toBe(0);
+    // (Decided buffers are recycled: those waiting for reuse hold none either.)
+    let inBuffers = 0;
+    for (const v of (p as any).traces.values()) if (isBuffer(v)) inBuffers += v.spanCount;
+    expect(inBuffers).toBe(p.stats().bufferedSpans);
+    for (const b of (p as any).pool) {
+      expect(b.spanCount).toBe(0);
+      expect(b.spans.every((x: unknown) => x === undefined)).toBe(true);
+    }
     for (const o of open) p.onEnd(o);
     await p.shutdown();
     const s = p.stats();
     expect(maxTraces).toBeGreaterThan(maxBufferedTraces / 2);
     expect(maxTraces).toBeLessThanOrEqual(maxBufferedTraces);
     expect(maxSpans).toBeLessThanOrEqual(maxBufferedSpans);
-    expect((p as any).buffers.size).toBe(0);
-    expect((p as any).decisions.size).toBeLessThanOrEqual(20_000);
+    const values = [...(p as any).traces.values()];
+    expect(values.filter(isBuffer)).toHaveLength(0);
+    expect(values.length).toBeLessThanOrEqual(20_000); // decisions only
+    expect((p as any).pool.length).toBeLessThanOrEqual(256);
     expect(s.bufferedSpans).toBe(0);
     expect(s.forcedDecisions.max_buffered_traces).toBeGreaterThan(0);
     expect(s.forcedDecisions.max_buffered_spans).toBeGreaterThan(0);
@@ -368,12 +376,16 @@ describe('AdaptiveSamplingSpanProcessor', () => {
     const { clock, processor } = setup({ decisionWaitMs: 60_000, maxBufferedTraces: 1 });
     const a = trace(processor, clock);
     a.endAll();
-    const buf = (processor as any).buffers.get(a.traceId);
-    expect(buf.spans).toHaveLength(3);
-    trace(processor, clock); // evicts `a` early (max_buffered_traces)
-    expect(buf.decided).toBe(true);
-    expect(buf.spans).toHaveLength(0);
+    const buf = (processor as any).traces.get(a.traceId);
+    expect(buf.spanCount).toBe(3);
+    const b = trace(processor, clock); // evicts `a` early (max_buffered_traces)
+    expect(isBuffer((processor as any).traces.get(a.traceId))).toBe(false); // its decision
+    // The buffer was emptied and reused for `b`: nothing of `a` is held any more.
+    expect(buf.traceId).toBe(b.traceId);
+    expect(buf.spanCount).toBe(0);
+    expect(buf.spans.every((x: unknown) => x === undefined)).toBe(true);
     expect(buf.root).toBeUndefined();
+    expect(buf.rootStarted).toBe(b.root);
   });
 
   it('forceFlush forwards buffered traces and flushes next', async () => {
@@ -479,8 +491,9 @@ describe('AdaptiveSamplingSpanProcessor', () => {
     for (let i = 0; i < 2; i++) trace(processor, clock, { traceId: unlucky() }).endAll();
     clock.t += 1000;
     processor.sweepNow();
-    expect((processor as any).decisions.size).toBe(2);
-    expect((processor as any).decisions.has(a.traceId)).toBe(false);
+    const decided = [...(processor as any).traces.entries()].filter(([, v]) => !isBuffer(v));
+    expect(decided).toHaveLength(2);
+    expect((processor as any).traces.has(a.traceId)).toBe(false);
     // The late child of `a` starts a new buffer; being lucky, it is kept again, consistently.
     processor.onEnd(a.children[1]);
     clock.t += 1000;
@@ -562,5 +575,59 @@ describe('AdaptiveSamplingSpanProcessor', () => {
       point('genai_otel.sampling.forced_decisions', { 'sampling.cause': 'max_buffered_traces' }),
     ).toBe(0);
     await telemetry.shutdown();
+  });
+  it('reuses a decided trace buffer without carrying anything over to the next trace', () => {
+    const { clock, processor, forwarded } = setup({ maxBufferedTraces: 1 });
+    // `a` fails and stays open; `b` evicts it early, so `a`'s buffer is recycled for `b`.
+    const a = trace(processor, clock, { traceId: unlucky(), error: true, children: 3 });
+    for (const c of a.children) processor.onEnd(c);
+    const bufA = (processor as any).traces.get(a.traceId);
+    const b = trace(processor, clock, { traceId: unlucky(), children: 1 });
+    expect(forwarded.map((s) => s.attributes['sampling.reason'])).toEqual([
+      'error',
+      'error',
+      'error',
+    ]);
+    const bufB = (processor as any).traces.get(b.traceId);
+    expect(bufB).toBe(bufA); // the same object, reused
+    expect(bufB.hasError).toBe(false);
+    expect(bufB.spanCount).toBe(0);
+    expect(bufB.rootSpanId).toBe(b.root.spanContext().spanId);
+    b.endAll();
+    clock.t += 1000;
+    processor.sweepNow();
+    // `b` is fast, successful and unlucky: dropped, with only its own two spans counted.
+    expect(forwarded).toHaveLength(3);
+    const s = processor.stats();
+    expect(s.tracesDropped).toBe(1);
+    expect(s.spansDropped).toBe(2);
+    expect(s.bufferedTraces).toBe(0);
+    expect(s.bufferedSpans).toBe(0);
+    // `a`'s late root still follows `a`'s decision, not `b`'s.
+    processor.onEnd(a.root);
+    expect(forwarded).toHaveLength(4);
+    expect(forwarded[3].attributes['sampling.reason']).toBe('error');
+  });
+
+  it('keys roots of one name by their current operation and model (cached keys never go stale)', () => {
+    const { clock, processor, forwarded } = setup({ minRate: 1, maxRate: 1 });
+    const models = ['gpt-4o', 'claude', 'gpt-4o', undefined];
+    for (const model of models) {
+      const t = trace(processor, clock, { children: 0 });
+      if (model !== undefined) {
+        (t.root.attributes as any)['gen_ai.operation.name'] = 'chat';
+        (t.root.attributes as any)['gen_ai.request.model'] = model;
+      }
+      t.endAll();
+    }
+    clock.t += 1000;
+    processor.sweepNow();
+    expect(forwarded.map((s) => s.attributes['sampling.key'])).toEqual([
+      'invoke_agent a|chat|gpt-4o',
+      'invoke_agent a|chat|claude',
+      'invoke_agent a|chat|gpt-4o',
+      'invoke_agent a||',
+    ]);
+    expect(processor.stats().latencyKeys).toBe(3);
   });
 });

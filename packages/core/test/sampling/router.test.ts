@@ -208,6 +208,63 @@ describe('TraceRoutingSpanProcessor', () => {
     for (const t of truths) expect(ok.traces.get(t.traceId)?.spans).toBe(t.spans);
   });
 
+  it('hands selections an exact, stable copy of the trace (buffers are reused afterwards)', async () => {
+    const views: { traceId: string; names: string[]; spans: readonly any[] }[] = [];
+    const { clock, sinks, processor } = router([
+      {
+        name: 'kept-views',
+        select: {
+          filter: (view) => {
+            views.push({
+              traceId: view.traceId,
+              names: view.spans.map((x) => x.name),
+              spans: view.spans,
+            });
+            return true;
+          },
+        },
+      },
+    ]);
+    const ids = ['e', 'f', '1'].map((c) => `${c.repeat(18)}00000000000000`);
+    for (const [i, id] of ids.entries()) {
+      const rootId = `${i}`.repeat(16);
+      const root = makeSpan({
+        traceId: id,
+        spanId: rootId,
+        name: `root${i}`,
+        startMs: 0,
+        endMs: 5,
+      });
+      processor.onStart(root, {} as any);
+      // Fewer spans each time: a reused buffer must not show the previous trace's tail.
+      for (let c = 0; c < 3 - i; c++) {
+        const child = makeSpan({
+          traceId: id,
+          spanId: `${i}${c}`.padEnd(16, 'c'),
+          parentSpanId: rootId,
+          name: `child${i}.${c}`,
+          startMs: 1,
+          endMs: 2,
+        });
+        processor.onStart(child, {} as any);
+        processor.onEnd(child);
+      }
+      processor.onEnd(root);
+      clock.t += 1000;
+      processor.sweepNow();
+    }
+    expect(views.map((v) => v.names)).toEqual([
+      ['child0.0', 'child0.1', 'child0.2', 'root0'],
+      ['child1.0', 'child1.1', 'root1'],
+      ['child2.0', 'root2'],
+    ]);
+    // The arrays the filter kept still hold exactly their own trace's spans.
+    for (const v of views) {
+      expect(v.spans.every((x) => x.spanContext().traceId === v.traceId)).toBe(true);
+    }
+    expect((sinks[0] as RecordingSink).spanCount).toBe(9);
+  });
+
   it('a late error reaches the errors-only destination; late spans follow each decision', async () => {
     const { clock, sinks, processor } = router([
       { name: 'alerts', select: { errorsOnly: true } },
