@@ -66,6 +66,8 @@ export function createHeadSampler(options: HeadSamplerOptions = {}): SamplerLike
       : 1;
   const threshold: Threshold = thresholdForProbability(ratio);
   const description = `GenAIHeadSampler{ratio=${ratio}, th=${threshold.th || 'never'}}`;
+  /** The trace state of a root without an incoming one (immutable, so shared by all). */
+  let rootTraceState: TraceState | undefined;
 
   return {
     shouldSample(context, traceId) {
@@ -102,9 +104,13 @@ export function createHeadSampler(options: HeadSamplerOptions = {}): SamplerLike
             : { decision: SAMPLING_DECISION.NOT_RECORD };
         }
         if (!passes(r, threshold)) return { decision: SAMPLING_DECISION.NOT_RECORD };
+        if (ts === undefined) {
+          rootTraceState ??= withThreshold(createTraceState(), ot, threshold);
+          return { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED, traceState: rootTraceState };
+        }
         return {
           decision: SAMPLING_DECISION.RECORD_AND_SAMPLED,
-          traceState: withThreshold(ts ?? createTraceState(), ot, threshold),
+          traceState: withThreshold(ts, ot, threshold),
         };
       } catch (err) {
         logSwallowed('sampling: head sampler', err);

@@ -87,7 +87,6 @@ class TraceBuffer implements TraceFacts {
   /** Spans `[0, spanCount)`; the array keeps its capacity between traces (it is pooled). */
   spans: ReadableSpanLike[] = [];
   spanCount = 0;
-  open = 0;
   hasError = false;
   rootSpanId: string | undefined = undefined;
   /** The local root as started (still open): gives the key of a trace decided early. */
@@ -95,6 +94,9 @@ class TraceBuffer implements TraceFacts {
   root: ReadableSpanLike | undefined = undefined;
   firstSeen = 0;
   rootEndedAt = Number.NaN;
+  /** Read from the root when it ends (while it is fresh in memory), used when deciding. */
+  rootDurationMs = 0;
+  rootKey: string | undefined = undefined;
   decided = false;
   /** The decision replaced this buffer in the processor's map. */
   remembered = false;
@@ -171,6 +173,8 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private endsSinceSweep = 0;
   /** The buffer used last (always an undecided one): spans of a trace come back to back. */
   private lastBuffer: TraceBuffer | undefined;
+  /** The buffer {@link decide} is deciding (its trace id maps to it until remembered). */
+  private deciding: TraceBuffer | undefined;
   private bufferedSpans = 0;
   /** Empty buffers ready for reuse. */
   private readonly pool: TraceBuffer[] = [];
@@ -283,11 +287,17 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     }
     if (this.isShutdown) return;
     try {
+      // Only local roots matter when spans start: a span with a local parent belongs to a
+      // trace its root already announced (or, if not, its end creates the buffer), so it
+      // costs nothing here, not even a read of its span context.
+      const parent = span.parentSpanContext;
+      if (parent !== undefined) {
+        if (parent.isRemote !== true) return;
+      } else if (span.parentSpanId !== undefined && !isLocalRoot(span, parentContext)) return;
       const sc = span.spanContext();
       if ((sc.traceFlags & SAMPLED) === 0) return;
       if (this.o.mode === 'annotate') {
-        if (isLocalRoot(span, parentContext))
-          this.annotationFor(sc.traceId).rootSpanId ??= sc.spanId;
+        this.annotationFor(sc.traceId).rootSpanId ??= sc.spanId;
         return;
       }
       const traceId: string = sc.traceId;
@@ -299,8 +309,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
         else return; // already decided: its spans follow the decision when they end
         this.lastBuffer = buf;
       }
-      buf.open++;
-      if (buf.rootSpanId === undefined && isLocalRoot(span, parentContext)) {
+      if (buf.rootSpanId === undefined) {
         buf.rootSpanId = sc.spanId;
         buf.rootStarted = span;
       }
@@ -356,7 +365,6 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       if (!buf.hasError && this.checkError(span)) buf.hasError = true;
       buf.spans[buf.spanCount++] = span;
       this.bufferedSpans++;
-      if (buf.open > 0) buf.open--;
       if (
         buf.root === undefined &&
         (buf.rootSpanId === undefined ? isLocalRoot(span) : buf.rootSpanId === sc.spanId)
@@ -364,6 +372,13 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
         if (Number.isNaN(now)) now = this.now();
         buf.root = span;
         buf.rootEndedAt = now;
+        // What the decision needs from the root, read now rather than when the trace is
+        // decided (up to decisionWaitMs later, when the span is no longer in the CPU caches).
+        buf.rootDurationMs = hrToMs(span.duration);
+        buf.rootKey = this.keyFor(span);
+        const inc = incomingOf(sc.traceState);
+        buf.ot = inc.ot;
+        buf.incoming = inc.incoming;
         this.linkDue(buf);
       }
       if (buf.spanCount >= this.o.maxSpansPerTrace) {
@@ -482,12 +497,13 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     if (spans.length > POOLED_SPANS_CAPACITY) buf.spans = [];
     buf.traceId = '';
     buf.spanCount = 0;
-    buf.open = 0;
     buf.hasError = false;
     buf.rootSpanId = undefined;
     buf.rootStarted = undefined;
     buf.root = undefined;
     buf.rootEndedAt = Number.NaN;
+    buf.rootDurationMs = 0;
+    buf.rootKey = undefined;
     buf.slow = false;
     buf.thresholdMs = undefined;
     buf.key = undefined;
@@ -554,9 +570,12 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     this.unlink(buf);
     this.bufferedTraces--;
     this.bufferedSpans -= buf.spanCount;
+    const outer = this.deciding;
+    this.deciding = buf;
     try {
       this.decideBuffered(buf, now, cause);
     } finally {
+      this.deciding = outer;
       // The policy replaced the buffer by its decision in the map (see remember), so the
       // trace id is inserted once per trace; if it failed to, forget the trace.
       if (!buf.remembered) this.traces.delete(buf.traceId);
@@ -573,15 +592,20 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
     const rootEnded = buf.root !== undefined;
     const incomplete = !rootEnded || cause === 'max_spans_per_trace';
-    const ref = buf.root ?? (buf.spanCount > 0 ? buf.spans[0] : undefined);
-    const { ot, incoming } = incomingOf(ref?.spanContext().traceState);
+    let ot = buf.ot;
+    let incoming = buf.incoming;
+    if (!rootEnded && buf.spanCount > 0) {
+      const inc = incomingOf(buf.spans[0]!.spanContext().traceState);
+      ot = inc.ot;
+      incoming = inc.incoming;
+    }
 
     let slow = false;
     let thresholdMs: number | undefined;
     let key: string | undefined;
-    if (buf.root) {
-      key = this.keyFor(buf.root);
-      const durationMs = hrToMs(buf.root.duration);
+    if (rootEnded) {
+      key = buf.rootKey ?? this.keyFor(buf.root!);
+      const durationMs = buf.rootDurationMs;
       thresholdMs = this.latency.observe(key, durationMs, now);
       slow = durationMs > thresholdMs;
     } else if (cause === 'max_trace_duration') {
@@ -719,10 +743,17 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
    */
   protected remember(traceId: string, decision: object): void {
     const d = this.traces;
-    const had = d.get(traceId);
-    d.set(traceId, decision); // replaces the buffer being decided: no new map entry
-    if (had instanceof TraceBuffer) had.remembered = true;
-    else if (had !== undefined) return; // decided before (a late error): same ring slot
+    const deciding = this.deciding;
+    if (deciding !== undefined && deciding.traceId === traceId && !deciding.remembered) {
+      // The map holds the buffer being decided: replace it (no lookup first, no new entry).
+      d.set(traceId, decision);
+      deciding.remembered = true;
+    } else {
+      const had = d.get(traceId);
+      d.set(traceId, decision);
+      if (had instanceof TraceBuffer) had.remembered = true;
+      else if (had !== undefined) return; // decided before (a late error): same ring slot
+    }
     const ring = this.decisionRing;
     const slot = this.decisionRingNext;
     const evicted = ring[slot];
@@ -980,10 +1011,14 @@ interface Incoming {
 const NO_INCOMING: Incoming = { ot: NO_OT, incoming: undefined };
 /** Parsed `ot` members by their raw value: traces of one head sampler share a handful. */
 const incomingCache = new Map<string, Incoming>();
+let lastTraceState: TraceState | undefined;
+let lastIncoming: Incoming = NO_INCOMING;
 
 /** The `ot` member of a trace state and the threshold it carries (cached, never throws). */
 export function incomingOf(traceState: TraceState | undefined): Incoming {
   if (!traceState) return NO_INCOMING;
+  // Trace states are immutable, and a head sampler hands most roots the same one.
+  if (traceState === lastTraceState) return lastIncoming;
   let raw: string | undefined;
   try {
     raw = traceState.get('ot');
@@ -998,6 +1033,8 @@ export function incomingOf(traceState: TraceState | undefined): Incoming {
     if (incomingCache.size >= 1024) incomingCache.clear();
     incomingCache.set(raw, hit);
   }
+  lastTraceState = traceState;
+  lastIncoming = hit;
   return hit;
 }
 

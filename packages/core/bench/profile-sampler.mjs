@@ -1,0 +1,92 @@
+// Profiling driver: feeds AdaptiveSamplingSpanProcessor (no-op next) the bench's traffic in a
+// loop, for `node --cpu-prof bench/profile-sampler.mjs [--wait 1000] [--seconds 10]`.
+// Not part of the test suite.
+import { createRequire } from 'node:module';
+
+const core = await import('../dist/index.js');
+const { AdaptiveSamplingSpanProcessor, createHeadSampler } = core;
+const requireFromCore = createRequire(import.meta.url);
+const requireFromHarness = createRequire(requireFromCore.resolve('@genai-otel/test-utils'));
+const load = (n) => {
+  try {
+    return requireFromHarness(n);
+  } catch {
+    return undefined;
+  }
+};
+const sdk = load('@opentelemetry/sdk-trace') ?? load('@opentelemetry/sdk-trace-base');
+const api = requireFromHarness('@opentelemetry/api');
+const args = process.argv.slice(2);
+const arg = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const WAIT = arg('wait', 1000);
+const SECONDS = arg('seconds', 10);
+const SPANS = 100_000;
+const PER = 5;
+
+function buildSpans(n) {
+  const spans = [];
+  const capture = {
+    onStart() {},
+    onEnd(s) {
+      spans.push(s);
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  const Provider = sdk.TracerProvider ?? sdk.BasicTracerProvider;
+  const tracer = new Provider({
+    spanProcessors: [capture],
+    sampler: createHeadSampler({ ratio: 1 }),
+  }).getTracer('bench');
+  while (spans.length < n) {
+    const root = tracer.startSpan('invoke_agent support', {
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.request.model': 'gpt-4o' },
+    });
+    const ctx = api.trace.setSpan(api.context.active(), root);
+    for (let c = 0; c < PER - 1; c++) {
+      const s = tracer.startSpan(c === 0 ? 'chat gpt-4o' : `execute_tool t${c}`, {}, ctx);
+      s.setAttribute('gen_ai.usage.input_tokens', 120);
+      s.end();
+    }
+    root.end();
+  }
+  return spans;
+}
+function replayOrder(spans) {
+  const events = [];
+  for (let i = 0; i < spans.length; i += PER) {
+    const root = spans[i + PER - 1];
+    events.push(root, true);
+    for (let c = i; c < i + PER - 1; c++) events.push(spans[c], true, spans[c], false);
+    events.push(root, false);
+  }
+  return events;
+}
+const noopNext = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
+const sets = [replayOrder(buildSpans(SPANS)), replayOrder(buildSpans(SPANS))];
+const ctx = api.context.active();
+const end = Date.now() + SECONDS * 1000;
+let n = 0;
+let ns = 0;
+while (Date.now() < end) {
+  const p = new AdaptiveSamplingSpanProcessor({
+    next: noopNext,
+    decisionWaitMs: WAIT,
+    meterProvider: api.metrics.getMeterProvider(),
+  });
+  for (const events of sets) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < events.length; i += 2) {
+      if (events[i + 1]) p.onStart(events[i], ctx);
+      else p.onEnd(events[i]);
+      if ((i & 511) === 0) await null;
+    }
+    ns += Number(process.hrtime.bigint() - t0);
+    n += events.length / 2;
+  }
+  await p.shutdown();
+}
+process.stdout.write(`wait ${WAIT}: ${(ns / n).toFixed(0)} ns/span over ${n} spans\n`);
