@@ -42,6 +42,7 @@ import {
   traceIdPasses,
   withThreshold,
 } from './threshold.js';
+import { TraceTable } from './trace-table.js';
 import type {
   AdaptiveSamplingOptions,
   AdaptiveSamplingStats,
@@ -162,7 +163,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
    * push it out. One map, so a span costs one lookup whether its trace is new, buffered or
    * decided (and consecutive spans of one trace none: see `lastBuffer`).
    */
-  private readonly traces = new Map<string, TraceBuffer | object>();
+  private readonly traces = new TraceTable<TraceBuffer | object>();
   private bufferedTraces = 0;
   /** Oldest and newest buffered traces (creation order). */
   private oldest: TraceBuffer | undefined;
