@@ -17,23 +17,59 @@ export type GenAIFramework = keyof InstrumentationSelection;
 interface FrameworkEntry {
   /** Any of these packages being resolvable means the framework is installed. */
   packages: string[];
+  /**
+   * ES modules to import and hand to `manuallyInstrument` for ESM patching without a loader
+   * hook (the first one is required; see esm-preload.ts).
+   */
+  esmEntries: string[];
+  /** An application whose package.json names one of these (exactly, or `scope/*`) uses the framework. */
+  declaredBy: string[];
   create(config: Record<string, unknown>): Instrumentation;
 }
 
 export const FRAMEWORKS: Record<GenAIFramework, FrameworkEntry> = {
   anthropic: {
     packages: ['@anthropic-ai/sdk'],
+    esmEntries: ['@anthropic-ai/sdk'],
+    declaredBy: ['@anthropic-ai/sdk', '@langchain/anthropic', '@llamaindex/anthropic'],
     create: (config) => new AnthropicInstrumentor(config),
   },
   langchain: {
     packages: ['@langchain/core'],
+    // The callback manager carries the spans; the rest let work inside a run nest under it.
+    esmEntries: [
+      '@langchain/core/callbacks/manager',
+      '@langchain/core/runnables',
+      '@langchain/core/language_models/chat_models',
+      '@langchain/core/language_models/llms',
+      '@langchain/core/tools',
+      '@langchain/core/retrievers',
+      '@langchain/core/singletons',
+    ],
+    declaredBy: ['@langchain/*', 'langchain'],
     create: (config) => new LangChainInstrumentor(config),
   },
   llamaindex: {
     packages: ['llamaindex', '@llamaindex/core'],
+    esmEntries: ['llamaindex'],
+    declaredBy: ['llamaindex', '@llamaindex/*'],
     create: (config) => new LlamaIndexInstrumentor(config),
   },
 };
+
+/** Whether the application's declared packages include one that uses `framework`. */
+export function frameworkDeclared(
+  framework: GenAIFramework,
+  declared: ReadonlySet<string>,
+): boolean {
+  for (const pattern of FRAMEWORKS[framework].declaredBy) {
+    if (pattern.endsWith('/*')) {
+      const scope = pattern.slice(0, -1);
+      for (const name of declared) if (name.startsWith(scope)) return true;
+    } else if (declared.has(pattern)) return true;
+  }
+  return false;
+}
 
 /** Where an application's dependencies resolve from: the working directory, the entry script's directory, and our own location. */
 function resolutionBases(): string[] {

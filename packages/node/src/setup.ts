@@ -26,11 +26,17 @@ import {
   metricExportersFromEnv,
   traceExportersFromEnv,
 } from './env.js';
-import { esmHookRegistered, registerEsmHook } from './esm-hook.js';
+import {
+  planEsmPatching,
+  registerPlannedHook,
+  resolveEsmPatching,
+  runPreloads,
+  syncPatchedBuiltins,
+} from './esm-patching.js';
 import { BoundedExportSpanProcessor } from './export-processor.js';
 import { createMetricReader, createTraceDestination, type TraceDestination } from './exporters.js';
 import { createHttpInstrumentations } from './http-instrumentations.js';
-import { createGenAIInstrumentations, esmIncludeFor } from './instrumentations.js';
+import { createGenAIInstrumentations } from './instrumentations.js';
 import { buildResource } from './resource.js';
 import {
   adaptiveRequested,
@@ -120,6 +126,8 @@ export function buildTraceExportStage(
 function disabledHandle(): TelemetryHandle {
   const done = () => Promise.resolve();
   return {
+    ready: Promise.resolve(),
+    esm: { mode: 'off', preloaded: [], hook: false },
     tracerProvider: trace.getTracerProvider() as TelemetryHandle['tracerProvider'],
     meterProvider: metrics.getMeterProvider() as TelemetryHandle['meterProvider'],
     instrumentations: [],
@@ -133,8 +141,9 @@ function disabledHandle(): TelemetryHandle {
 /**
  * Sets up OpenTelemetry for a GenAI application in one call: resource, context manager,
  * propagators, sampler, exporters, the baggage allowlist processor, and every installed
- * GenAI instrumentation. Call it before the instrumented frameworks are loaded (or use
- * `node --import @genai-otel/node/register`). Never throws: a failure is reported through
+ * GenAI instrumentation. Call it before the instrumented frameworks are used (or use
+ * `node --import @genai-otel/node/register`), and in an ES module app `await handle.ready`
+ * before importing them (see the `esm` option). Never throws: a failure is reported through
  * `diag` and a disabled handle is returned.
  */
 export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHandle {
@@ -243,7 +252,7 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
   }
 
   // --- instrumentations
-  const { instrumentations: genai } = createGenAIInstrumentations({
+  const { instrumentations: genai, frameworks } = createGenAIInstrumentations({
     selection: options.instrumentations ?? instrumentationSelectionFromEnv(),
     captureContent: options.captureContent,
     semconv: options.semconv,
@@ -256,12 +265,21 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     (h) => !additional.some((a) => a?.instrumentationName === h.instrumentationName),
   );
   const instrumentations: Instrumentation[] = [...genai, ...http, ...additional];
-  if ((options.esmHook ?? true) && !esmHookRegistered())
-    registerEsmHook(esmIncludeFor(instrumentations));
+  const esmPlan = planEsmPatching(
+    resolveEsmPatching(options),
+    genai.map((instrumentation, i) => ({ instrumentation, framework: frameworks[i]! })),
+    http,
+    additional,
+  );
+  const esm = { mode: esmPlan.mode, preloaded: [] as string[], hook: registerPlannedHook(esmPlan) };
   const unregister = registerInstrumentations({ instrumentations, tracerProvider, meterProvider });
+  if (!esm.hook && esmPlan.mode !== 'off') syncPatchedBuiltins(http);
+  const ready = runPreloads(esmPlan, esm);
 
   let shutdownPromise: Promise<void> | undefined;
   const handle: TelemetryHandle = {
+    ready,
+    esm,
     tracerProvider,
     meterProvider,
     instrumentations,

@@ -189,7 +189,20 @@ export interface SetupTelemetryOptions {
 
   /** Register the providers, context manager and propagators globally (default true). */
   registerGlobal?: boolean;
-  /** Register the ESM loader hook (limited to our instrumentations' files) for modules imported after set-up (default true). */
+  /**
+   * How ES modules are patched (default `auto`, or `GENAI_OTEL_ESM`):
+   * - `auto`: an ES module app gets the frameworks its package.json names imported and patched
+   *   at set-up ("preload", no loader hook); the loader hook is registered only for installed
+   *   frameworks it does not name and for `additionalInstrumentations`. A CommonJS app needs
+   *   neither (the require hooks patch it).
+   * - `preload`: preload every installed framework; no hook for them.
+   * - `hook`: OpenTelemetry's ESM loader hook (import-in-the-middle), limited to the files our
+   *   instrumentations patch. Also patches nested second copies of a framework; costs start-up.
+   * - `off`: no ESM patching (use `manuallyInstrument`).
+   * Preloading is asynchronous: `await handle.ready` (the register entry does) before the app.
+   */
+  esm?: EsmPatching;
+  /** Older switch: `true` = `esm: 'hook'`, `false` = `esm: 'off'`. */
   esmHook?: boolean;
   /** Flush and shut down on process exit, SIGTERM and SIGINT (default false; the register entry turns it on). */
   shutdownOnExit?: boolean;
@@ -212,7 +225,22 @@ export interface ExportStats {
   failedExports: number;
 }
 
+export type EsmPatching = 'auto' | 'preload' | 'hook' | 'off';
+
+/** What the ESM patching did (filled in as it happens; final once `ready` resolves). */
+export interface EsmPatchingInfo {
+  mode: EsmPatching;
+  /** Frameworks imported and patched at set-up. */
+  preloaded: string[];
+  /** Whether the ESM loader hook was registered. */
+  hook: boolean;
+}
+
 export interface TelemetryHandle {
+  /** Resolves when set-up has finished patching ES modules (never rejects). */
+  ready: Promise<void>;
+  /** How ES modules were patched. */
+  esm: EsmPatchingInfo;
   tracerProvider: TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> };
   meterProvider: MeterProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> };
   /** The instrumentations that were enabled (GenAI ones first). */

@@ -1,0 +1,164 @@
+/**
+ * ES module patching without a loader hook ("preload") and the mode switch, in real child
+ * processes (the BUILT package), plus the resolver it relies on.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { appDeclaredPackages, entryModuleFormat, resolveAppEsm } from '../src/esm-preload.js';
+import { frameworkDeclared } from '../src/instrumentations.js';
+import { assertBuilt, packageDir, runNode } from './helpers.js';
+
+const fixtures = join(packageDir, 'test', 'fixtures');
+
+function treeLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('(node:') && !l.includes('--trace-warnings'))
+    .map((l) => l.replace(/\(\d+(\.\d+)? (ms|s)\)/g, '(T)'));
+}
+
+function esmInfo(stdout: string): { mode: string; preloaded: string[]; hook: boolean } {
+  const line = stdout.split('\n').find((l) => l.startsWith('ESM_INFO '));
+  if (!line) throw new Error(`no ESM_INFO line in: ${stdout}`);
+  return JSON.parse(line.slice('ESM_INFO '.length));
+}
+
+const WITH_CHAT = [
+  'handle_request (T)',
+  '└─ chat claude-test (T) in 10 / out 5 tokens',
+  '   └─ POST (T)',
+];
+
+describe('ESM patching modes (register entry, ESM app)', { timeout: 90_000 }, () => {
+  it.each([
+    // The fixtures' nearest package.json (this package's) names @anthropic-ai/sdk.
+    ['auto', { mode: 'auto', preloaded: ['anthropic'], hook: false }, WITH_CHAT],
+    // Every installed framework (the workspace has them all installed).
+    [
+      'preload',
+      { mode: 'preload', preloaded: expect.arrayContaining(['anthropic']), hook: false },
+      WITH_CHAT,
+    ],
+    ['hook', { mode: 'hook', preloaded: [], hook: true }, WITH_CHAT],
+    // Nothing patches the SDK's ES modules: only the app span and the raw HTTP call remain.
+    ['off', { mode: 'off', preloaded: [], hook: false }, ['handle_request (T)', '└─ POST (T)']],
+  ])('GENAI_OTEL_ESM=%s', async (mode, info, tree) => {
+    assertBuilt();
+    const r = await runNode(
+      ['--import', '@genai-otel/node/register', '--import', './report-esm.mjs', 'app.mjs'],
+      { cwd: fixtures, env: { GENAI_OTEL_ESM: mode } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(esmInfo(r.stdout)).toEqual(info);
+    expect(treeLines(r.stderr)).toEqual(tree);
+  });
+
+  it('a CommonJS app needs neither (the require hook patches it)', async () => {
+    const r = await runNode(
+      ['--require', '@genai-otel/node/register', '--import', './report-esm.mjs', 'app.cjs'],
+      { cwd: fixtures },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(esmInfo(r.stdout)).toEqual({ mode: 'auto', preloaded: [], hook: false });
+    expect(treeLines(r.stderr)).toEqual(WITH_CHAT);
+  });
+
+  it.each(['preload', 'auto'])(
+    'esm: %s patches a framework the app imported before set-up',
+    async (mode) => {
+      const r = await runNode(['late-setup.mjs'], { cwd: fixtures, env: { FIXTURE_ESM: mode } });
+      expect(r.code, r.stderr).toBe(0);
+      const { preloaded } = esmInfo(r.stdout);
+      if (mode === 'auto') expect(preloaded).toEqual(['anthropic']);
+      else expect(preloaded).toContain('anthropic');
+      expect(treeLines(r.stderr)).toEqual(WITH_CHAT);
+    },
+  );
+});
+
+describe('resolveAppEsm', () => {
+  const nodeResolve = (specifier: string, cwd: string) =>
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `process.stdout.write(import.meta.resolve(${JSON.stringify(specifier)}))`,
+      ],
+      { cwd, encoding: 'utf8' },
+    );
+  const base = [join(packageDir, 'noop.js')];
+
+  it.each(['@anthropic-ai/sdk', '@anthropic-ai/sdk/resources/messages', '@opentelemetry/api'])(
+    '%s: the same file an import in the app loads',
+    (specifier) => {
+      expect(resolveAppEsm(specifier, base)).toBe(nodeResolve(specifier, packageDir));
+    },
+  );
+
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  function project(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'genai-otel-esm-'));
+    dirs.push(dir);
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return dir;
+  }
+
+  it('conditions, patterns, hidden subpaths, escapes and missing packages', () => {
+    const dir = project({
+      'node_modules/fw/package.json': JSON.stringify({
+        name: 'fw',
+        exports: {
+          '.': { types: './x.d.ts', require: './index.cjs', import: './index.js' },
+          './sub/*': { import: { types: './t.d.ts', default: './dist/*.js' } },
+          './escape': './../outside.js',
+          './package.json': './package.json',
+        },
+      }),
+      'node_modules/fw/index.js': '',
+      'node_modules/fw/index.cjs': '',
+      'node_modules/fw/dist/a/b.js': '',
+      'node_modules/plain/package.json': JSON.stringify({ name: 'plain', main: 'lib/main.js' }),
+      'node_modules/plain/lib/main.js': '',
+    });
+    const bases = [join(dir, 'noop.js')];
+    expect(resolveAppEsm('fw', bases)).toBe(nodeResolve('fw', dir));
+    expect(resolveAppEsm('fw/sub/a/b', bases)).toBe(nodeResolve('fw/sub/a/b', dir));
+    expect(resolveAppEsm('plain', bases)).toBe(nodeResolve('plain', dir));
+    expect(resolveAppEsm('fw/hidden', bases)).toBeUndefined();
+    expect(resolveAppEsm('fw/escape', bases)).toBeUndefined();
+    expect(resolveAppEsm('not-installed', bases)).toBeUndefined();
+  });
+
+  it('what the app uses: its package.json, and the dependencies and peers of what it names', () => {
+    const dir = project({
+      'app/package.json': JSON.stringify({
+        type: 'module',
+        dependencies: { 'agent-kit': '1', '@langchain/openai': '1' },
+      }),
+      'app/main.js': '',
+      'app/legacy.cjs': '',
+      'node_modules/agent-kit/package.json': JSON.stringify({
+        name: 'agent-kit',
+        peerDependencies: { llamaindex: '*' },
+      }),
+    });
+    const entry = join(dir, 'app', 'main.js');
+    const declared = appDeclaredPackages(entry);
+    expect(frameworkDeclared('langchain', declared)).toBe(true); // @langchain/* named
+    expect(frameworkDeclared('llamaindex', declared)).toBe(true); // a peer of agent-kit
+    expect(frameworkDeclared('anthropic', declared)).toBe(false);
+    expect(entryModuleFormat(entry)).toBe('esm');
+    expect(entryModuleFormat(join(dir, 'app', 'legacy.cjs'))).toBe('cjs');
+    expect(entryModuleFormat(join(dir, 'app', 'x.mjs'))).toBe('esm');
+  });
+});
