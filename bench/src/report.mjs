@@ -273,7 +273,7 @@ export function renderReport(results, families) {
     const st = results.startup;
     S.push('## 3. Start-up', '');
     S.push(
-      `Wall time of \`node [flags] src/startup/app.mjs\` (a small ESM LangChain app: imports @langchain/core, runs one ` +
+      `Wall time of \`node [flags] src/startup/langchain-app/app.mjs\` (a small ESM LangChain app whose package.json names @langchain/core: imports it, runs one ` +
         `prompt -> model -> parser chain, exits), median of ${config.startupRuns} runs per variant, variants alternated; ` +
         'one untimed run each first. `OTEL_TRACES_EXPORTER=none`, `OTEL_METRICS_EXPORTER=none` for the register entry.',
       '',

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { BENCH_DIR, run } from './spawn.mjs';
 import { median, orderForRound, spreadPct } from './stats.mjs';
 
-const APP = fileURLToPath(new URL('./startup/app.mjs', import.meta.url));
+const APP = fileURLToPath(new URL('./startup/langchain-app/app.mjs', import.meta.url));
 const UNFILTERED = fileURLToPath(new URL('./startup/register-unfiltered.mjs', import.meta.url));
 const NO_HOOK = fileURLToPath(new URL('./startup/register-no-hook.mjs', import.meta.url));
 const HOOK_ONLY = fileURLToPath(new URL('./startup/register-hook-only.mjs', import.meta.url));
