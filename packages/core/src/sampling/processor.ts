@@ -163,7 +163,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
    * push it out. One map, so a span costs one lookup whether its trace is new, buffered or
    * decided (and consecutive spans of one trace none: see `lastBuffer`).
    */
-  private readonly traces = new TraceTable<TraceBuffer | object>();
+  private readonly traces: TraceTable<TraceBuffer | object>;
   private bufferedTraces = 0;
   /** Oldest and newest buffered traces (creation order). */
   private oldest: TraceBuffer | undefined;
@@ -246,6 +246,10 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       mode: options.mode === 'annotate' ? 'annotate' : 'sample',
     };
     this.decisionRing = new Array(this.o.decisionCacheSize);
+    // Sized for what the limits allow (at most 1M slots up front; it grows beyond if need be).
+    this.traces = new TraceTable(
+      2 * Math.min(this.o.maxBufferedTraces + this.o.decisionCacheSize, 1 << 19),
+    );
     this.isError = options.isError ?? defaultIsError;
     this.keyOf = options.keyOf ?? defaultKeyOf;
     const clock = options.clock;
