@@ -184,6 +184,8 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private decisionRingNext = 0;
   /** Latency keys of recent roots by root name (default `keyOf` only; see {@link keyFor}). */
   private readonly keyCache = new Map<string, { op: unknown; model: unknown; key: string }>();
+  /** The last complete kept decision per reason (see {@link keptDecision}). */
+  private readonly keptCache: Partial<Record<SamplingReason, Decision>> = {};
   /** Annotate mode: per-trace error flag and local root id until the root ends. */
   private readonly annotations = new Map<string, { rootSpanId?: string; error: boolean }>();
 
@@ -697,6 +699,29 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   }
 
   protected keptDecision(
+    reason: SamplingReason,
+    threshold: Threshold,
+    ot: OtState,
+    incoming: Threshold | undefined,
+    incomplete: boolean,
+  ): Decision {
+    // Kept traces with the same outcome share one (immutable) decision, and with it its
+    // attributes and its cached output trace state: consecutive baseline traces at one
+    // probability allocate nothing for it.
+    const cached = incomplete ? undefined : this.keptCache[reason];
+    if (
+      cached !== undefined &&
+      cached.threshold === threshold &&
+      cached.ot === ot &&
+      cached.incoming === incoming
+    )
+      return cached;
+    const decision = this.newKeptDecision(reason, threshold, ot, incoming, incomplete);
+    if (!incomplete) this.keptCache[reason] = decision;
+    return decision;
+  }
+
+  private newKeptDecision(
     reason: SamplingReason,
     threshold: Threshold,
     ot: OtState,
