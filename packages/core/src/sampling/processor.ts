@@ -85,6 +85,8 @@ export const ADAPTIVE_SAMPLING_DEFAULTS = {
  */
 class TraceBuffer implements TraceFacts {
   traceId = '';
+  /** The trace id's hash in the processor's {@link TraceTable} (computed once per trace). */
+  hash = 0;
   /** Spans `[0, spanCount)`; the array keeps its capacity between traces (it is pooled). */
   spans: ReadableSpanLike[] = [];
   spanCount = 0;
@@ -181,6 +183,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   private readonly pool: TraceBuffer[] = [];
   /** Trace ids of decided traces in decision order (a ring), for FIFO eviction. */
   private readonly decisionRing: (string | undefined)[];
+  private readonly decisionRingHashes: Int32Array;
   private decisionRingNext = 0;
   /** Latency keys of recent roots by root name (default `keyOf` only; see {@link keyFor}). */
   private readonly keyCache = new Map<string, { op: unknown; model: unknown; key: string }>();
@@ -248,6 +251,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       mode: options.mode === 'annotate' ? 'annotate' : 'sample',
     };
     this.decisionRing = new Array(this.o.decisionCacheSize);
+    this.decisionRingHashes = new Int32Array(this.o.decisionCacheSize);
     // Sized for what the limits allow (at most 1M slots up front; it grows beyond if need be).
     this.traces = new TraceTable(
       2 * Math.min(this.o.maxBufferedTraces + this.o.decisionCacheSize, 1 << 19),
@@ -310,8 +314,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       const traceId: string = sc.traceId;
       let buf = this.lastBuffer;
       if (buf === undefined || buf.traceId !== traceId) {
-        const known = this.traces.get(traceId);
-        if (known === undefined) buf = this.createBuffer(traceId, this.now());
+        const h = this.traces.hash(traceId);
+        const known = this.traces.getWith(traceId, h);
+        if (known === undefined) buf = this.createBuffer(traceId, h, this.now());
         else if (known instanceof TraceBuffer && !known.decided) buf = known;
         else return; // already decided: its spans follow the decision when they end
         this.lastBuffer = buf;
@@ -352,10 +357,11 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       const traceId = sc.traceId;
       let buf = this.lastBuffer;
       if (buf === undefined || buf.traceId !== traceId) {
-        const known = this.traces.get(traceId);
+        const h = this.traces.hash(traceId);
+        const known = this.traces.getWith(traceId, h);
         if (known === undefined) {
           now = this.now();
-          buf = this.createBuffer(traceId, now);
+          buf = this.createBuffer(traceId, h, now);
         } else if (known instanceof TraceBuffer) {
           if (known.decided) {
             // Ended by `next` while this very trace is being decided: pass it on as is.
@@ -451,15 +457,16 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
 
   // --- buffering ---------------------------------------------------------------------------
 
-  private createBuffer(traceId: string, now: number): TraceBuffer {
+  private createBuffer(traceId: string, hash: number, now: number): TraceBuffer {
     while (
       this.bufferedTraces >= this.o.maxBufferedTraces &&
       this.evictOne(now, 'max_buffered_traces')
     );
     const buf = this.pool.pop() ?? new TraceBuffer();
     buf.traceId = traceId;
+    buf.hash = hash;
     buf.firstSeen = now;
-    this.traces.set(traceId, buf);
+    this.traces.setWith(traceId, hash, buf);
     this.bufferedTraces++;
     // Append to the creation-order list.
     buf.older = this.newest;
@@ -585,7 +592,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       this.deciding = outer;
       // The policy replaced the buffer by its decision in the map (see remember), so the
       // trace id is inserted once per trace; if it failed to, forget the trace.
-      if (!buf.remembered) this.traces.delete(buf.traceId);
+      if (!buf.remembered) this.traces.deleteWith(buf.traceId, buf.hash);
       this.recycle(buf);
     }
   }
@@ -774,21 +781,25 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   protected remember(traceId: string, decision: object): void {
     const d = this.traces;
     const deciding = this.deciding;
+    let h: number;
     if (deciding !== undefined && deciding.traceId === traceId && !deciding.remembered) {
-      // The map holds the buffer being decided: replace it (no lookup first, no new entry).
-      d.set(traceId, decision);
+      // The table holds the buffer being decided: replace it (no lookup first, no new entry).
+      h = deciding.hash;
+      d.setWith(traceId, h, decision);
       deciding.remembered = true;
     } else {
-      const had = d.get(traceId);
-      d.set(traceId, decision);
+      h = d.hash(traceId);
+      const had = d.getWith(traceId, h);
+      d.setWith(traceId, h, decision);
       if (had instanceof TraceBuffer) had.remembered = true;
       else if (had !== undefined) return; // decided before (a late error): same ring slot
     }
     const ring = this.decisionRing;
     const slot = this.decisionRingNext;
     const evicted = ring[slot];
-    if (evicted !== undefined) d.delete(evicted);
+    if (evicted !== undefined) d.deleteWith(evicted, this.decisionRingHashes[slot]!);
     ring[slot] = traceId;
+    this.decisionRingHashes[slot] = h;
     this.decisionRingNext = slot + 1 === ring.length ? 0 : slot + 1;
   }
 

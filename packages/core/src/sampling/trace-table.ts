@@ -33,7 +33,11 @@ export class TraceTable<V> {
     return this.count;
   }
 
-  private hash(key: string): number {
+  /**
+   * The hash of a key. The `...With` methods take it precomputed, so a caller touching one key
+   * several times (insert, replace, delete) hashes it once.
+   */
+  hash(key: string): number {
     let h = this.seed ^ key.length;
     for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x5bd1e995);
     h ^= h >>> 13;
@@ -44,18 +48,24 @@ export class TraceTable<V> {
   /** The slot holding `key`, or `-1 - slot` of the empty slot where it would go. */
   private find(key: string, h: number): number {
     const keys = this.keys;
+    const hashes = this.hashes;
     const mask = this.mask;
     let i = h & mask;
     for (;;) {
       const k = keys[i];
       if (k === undefined) return -1 - i;
-      if (k === key) return i;
+      // Hashes first: comparing two different id strings reads both (memory far away).
+      if (hashes[i] === h && k === key) return i;
       i = (i + 1) & mask;
     }
   }
 
   get(key: string): V | undefined {
-    const i = this.find(key, this.hash(key));
+    return this.getWith(key, this.hash(key));
+  }
+
+  getWith(key: string, h: number): V | undefined {
+    const i = this.find(key, h);
     return i < 0 ? undefined : this.vals[i];
   }
 
@@ -78,7 +88,10 @@ export class TraceTable<V> {
   }
 
   set(key: string, value: V): void {
-    const h = this.hash(key);
+    this.setWith(key, this.hash(key), value);
+  }
+
+  setWith(key: string, h: number, value: V): void {
     let i = this.find(key, h);
     if (i >= 0) {
       this.vals[i] = value;
@@ -96,7 +109,11 @@ export class TraceTable<V> {
   }
 
   delete(key: string): boolean {
-    let i = this.find(key, this.hash(key));
+    return this.deleteWith(key, this.hash(key));
+  }
+
+  deleteWith(key: string, h: number): boolean {
+    let i = this.find(key, h);
     if (i < 0) return false;
     const keys = this.keys;
     const vals = this.vals;
