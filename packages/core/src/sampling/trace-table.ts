@@ -6,8 +6,10 @@
  * backward-shift deletion (no tombstones, nothing rebuilt but on growth), about 2-3x faster
  * for this pattern.
  *
- * The hash covers every character of the id and is seeded per table, so trace ids chosen by a
- * remote caller (a `traceparent` header) cannot be crafted to collide. The load factor stays at
+ * The hash covers every character of the id and is seeded per table (a random seed the caller
+ * cannot see), which makes trace ids chosen by a remote caller (a `traceparent` header) hard
+ * to craft into collisions; it is not a cryptographic hash, and a table bounded by the
+ * processor's limits degrades to slower lookups, never to unbounded growth. The load factor stays at
  * or below 1/2: the table doubles when it would exceed it, and never shrinks (its size is
  * bounded by the processor's own limits).
  */

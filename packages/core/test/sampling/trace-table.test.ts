@@ -60,10 +60,10 @@ describe('TraceTable', () => {
       { length: 5000 },
       (_, i) => `${i.toString(16).padStart(4, '0')}${'a'.repeat(28)}`,
     );
-    ids.forEach((id, i) => table.set(id, i));
-    ids.forEach((id, i) => expect(table.get(id)).toBe(i));
+    for (const [i, id] of ids.entries()) table.set(id, i);
+    for (const [i, id] of ids.entries()) expect(table.get(id)).toBe(i);
     for (let i = 0; i < ids.length; i += 2) expect(table.delete(ids[i]!)).toBe(true);
-    ids.forEach((id, i) => expect(table.get(id)).toBe(i % 2 === 0 ? undefined : i));
+    for (const [i, id] of ids.entries()) expect(table.get(id)).toBe(i % 2 === 0 ? undefined : i);
     expect(table.delete('not-there')).toBe(false);
     expect(table.size).toBe(2500);
   });
