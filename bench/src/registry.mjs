@@ -15,10 +15,11 @@ export const families = {
       'noop-callback',
       'ours',
       'ours-content',
+      'ours-unrecorded',
       'openinference',
       'traceloop',
     ],
-    // The extra content-capture row is left out of the (long) heap phase.
+    // The extra content-capture and decomposition rows are left out of the (long) heap phase.
     heapRows: ['uninstrumented', 'noop-callback', 'ours', 'openinference', 'traceloop'],
     baseline: 'uninstrumented',
     floor: 'noop-callback',

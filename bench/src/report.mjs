@@ -187,11 +187,15 @@ export function renderReport(results, families) {
             const rf = pairedRatio(ours, floor);
             const rfc = pairedRatio(ours, floor, 'cpuUsPerCall');
             const detail = `${fmt.ratio(rf)} wall (${fmt.us(o.wall)} vs ${fmt.us(floorStats.wall)} µs/call), ${fmt.ratio(rfc)} CPU`;
+            const unrecorded = rows['ours-unrecorded'];
+            const decomposition = unrecorded?.rounds?.length
+              ? ` With its spans not recorded (our handler, context propagation and wrappers without the SDK's span pipeline) ours is ${fmt.ratio(pairedRatio(unrecorded, floor))} wall, ${fmt.ratio(pairedRatio(unrecorded, floor, 'cpuUsPerCall'))} CPU of the floor.`
+              : '';
             if (rf <= 1.5 && rfc <= 1.5)
               wins.push(`${label}: ours within 1.5x of the no-op callback floor: ${detail}.`);
             else
               losses.push(
-                `${label}: ours is NOT within 1.5x of the no-op callback floor: ${detail}.`,
+                `${label}: ours is NOT within 1.5x of the no-op callback floor: ${detail}.${decomposition}`,
               );
           } else {
             const rb = pairedRatio(ours, base);

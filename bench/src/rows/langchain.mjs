@@ -100,6 +100,19 @@ export const langchainRows = {
     packageName: '@genai-otel/instrumentation-langchain',
     setup: () => setupOurs({ captureContent: 'SPAN_ONLY' }),
   },
+  'ours-unrecorded': {
+    title: 'ours, spans not recorded (decomposition: without the SDK span pipeline)',
+    packageName: '@genai-otel/instrumentation-langchain',
+    // The same instrumentation with a tracer provider whose spans do not record: what our
+    // handler, context propagation and method wrappers cost on their own, without the SDK's
+    // span objects, attribute storage, batching and the GC of buffered spans.
+    async setup() {
+      const state = await setupOurs({});
+      const { ProxyTracerProvider } = await import('@opentelemetry/api');
+      state.instrumentation.setTracerProvider(new ProxyTracerProvider());
+      return state;
+    },
+  },
   openinference: {
     title: 'OpenInference (@arizeai/openinference-instrumentation-langchain)',
     packageName: '@arizeai/openinference-instrumentation-langchain',
