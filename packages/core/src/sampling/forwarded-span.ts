@@ -75,14 +75,19 @@ export class ForwardedSpan implements ReadableSpanLike {
 export function mergeAttributes(base: Attributes | undefined, extra: Attributes): Attributes {
   const out: Attributes = {};
   if (base) {
-    Object.assign(out, base);
     if (Object.hasOwn(base, '__proto__')) {
-      Object.defineProperty(out, '__proto__', {
-        value: Object.getOwnPropertyDescriptor(base, '__proto__')?.value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      // Rare (a hostile attribute key): define every key, so that no value (an array value,
+      // say) ever becomes the prototype of the copy.
+      for (const key of Object.keys(base)) {
+        Object.defineProperty(out, key, {
+          value: Object.getOwnPropertyDescriptor(base, key)?.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    } else {
+      Object.assign(out, base);
     }
   }
   return Object.assign(out, extra);

@@ -276,5 +276,17 @@ describe('mergeAttributes (kept spans)', () => {
     expect(Object.hasOwn(out, '__proto__')).toBe(true);
     expect(Object.keys(out)).toEqual(Object.keys({ ...base, b: 'y', c: true }));
     expect(mergeAttributes(undefined, { c: 1 })).toEqual({ c: 1 });
+    // An array value under __proto__ (a valid attribute value) must not become the prototype.
+    const hostile: Record<string, unknown> = { a: 1 };
+    Object.defineProperty(hostile, '__proto__', {
+      value: ['x', 'y'],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    const copy = mergeAttributes(hostile as any, { c: 2 });
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(copy, '__proto__')?.value).toEqual(['x', 'y']);
+    expect(copy.c).toBe(2);
   });
 });
