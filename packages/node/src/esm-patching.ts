@@ -43,10 +43,12 @@ export interface EsmPlan {
 }
 
 /**
- * auto: an ES module application gets the frameworks it uses (named in its package.json, or
- * by the packages named there) preloaded, and no loader hook unless the application passed
- * instrumentations of its own; a CommonJS one needs neither (the require hooks patch it);
- * with no entry script (`-e`, the REPL) the loader hook as before. An installed framework
+ * auto: an ES module application started through the `--import` entry (which awaits `ready`)
+ * gets the frameworks it uses (named in its package.json, or by the packages named there)
+ * preloaded, and no loader hook unless the application passed
+ * instrumentations of its own; one set up in code gets the loader hook (see `awaited`); a
+ * CommonJS one needs neither (the require hooks patch it); with no entry script (`-e`, the
+ * REPL) the loader hook. An installed framework
  * that nothing the application names depends on is not patched in ES modules (`preload` or
  * `hook` does that).
  */
@@ -55,6 +57,13 @@ export function planEsmPatching(
   genai: GenAIInstrumentationEntry[],
   http: Instrumentation[],
   additional: Instrumentation[],
+  /**
+   * Whether the caller waits for `ready` before the application runs (the `--import` entry
+   * does). Preloading is asynchronous: patching classes while the application already runs
+   * would split its first traces, so `auto` preloads only when awaited, and otherwise uses the
+   * loader hook (registered synchronously) for an ES module app.
+   */
+  awaited = false,
 ): EsmPlan {
   const all = [...genai.map((g) => g.instrumentation), ...http, ...additional];
   switch (mode) {
@@ -66,7 +75,8 @@ export function planEsmPatching(
       return { mode, preload: genai, hook: additional };
   }
   const format = entryModuleFormat();
-  if (format === undefined) return { mode, preload: [], hook: all };
+  if (format === undefined || (format === 'esm' && !awaited))
+    return { mode, preload: [], hook: all };
   if (format === 'cjs') return { mode, preload: [], hook: [] };
   const declared = appDeclaredPackages();
   const preload = genai.filter((g) => frameworkDeclared(g.framework, declared));

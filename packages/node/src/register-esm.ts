@@ -3,6 +3,6 @@
  * CommonJS entry, and it waits until the frameworks the application uses are imported and
  * patched (`esm: 'auto'`), so the application's first import already gets patched classes.
  */
-import { setupTelemetry } from './setup.js';
+import { setupTelemetryAwaited } from './setup.js';
 
-await setupTelemetry({ shutdownOnExit: true }).ready;
+await setupTelemetryAwaited({ shutdownOnExit: true }).ready;

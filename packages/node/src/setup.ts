@@ -147,6 +147,18 @@ function disabledHandle(): TelemetryHandle {
  * `diag` and a disabled handle is returned.
  */
 export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHandle {
+  return setupTelemetryWith(options, false);
+}
+
+/**
+ * `setupTelemetry` for a caller that awaits `handle.ready` before the application runs (the
+ * `--import` register entry): `esm: 'auto'` may then preload instead of hooking.
+ */
+export function setupTelemetryAwaited(options: SetupTelemetryOptions = {}): TelemetryHandle {
+  return setupTelemetryWith(options, true);
+}
+
+function setupTelemetryWith(options: SetupTelemetryOptions, awaited: boolean): TelemetryHandle {
   const g = globalThis as Record<symbol, TelemetryHandle | undefined>;
   const existing = g[ACTIVE];
   if (existing) {
@@ -155,7 +167,7 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   }
   if (options.disabled ?? envBool('OTEL_SDK_DISABLED') ?? false) return disabledHandle();
   try {
-    const handle = createHandle(options);
+    const handle = createHandle(options, awaited);
     g[ACTIVE] = handle;
     return handle;
   } catch (err) {
@@ -164,7 +176,7 @@ export function setupTelemetry(options: SetupTelemetryOptions = {}): TelemetryHa
   }
 }
 
-function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
+function createHandle(options: SetupTelemetryOptions, awaited: boolean): TelemetryHandle {
   const registerGlobal = options.registerGlobal ?? true;
   installDiagLogger();
   const baggageKeys = options.baggageKeys ?? baggageKeysFromEnv();
@@ -270,6 +282,7 @@ function createHandle(options: SetupTelemetryOptions): TelemetryHandle {
     genai.map((instrumentation, i) => ({ instrumentation, framework: frameworks[i]! })),
     http,
     additional,
+    awaited,
   );
   const esm = { mode: esmPlan.mode, preloaded: [] as string[], hook: registerPlannedHook(esmPlan) };
   const unregister = registerInstrumentations({ instrumentations, tracerProvider, meterProvider });

@@ -191,9 +191,10 @@ export interface SetupTelemetryOptions {
   registerGlobal?: boolean;
   /**
    * How ES modules are patched (default `auto`, or `GENAI_OTEL_ESM`):
-   * - `auto`: an ES module app gets the frameworks its package.json names imported and patched
-   *   at set-up ("preload", no loader hook); the loader hook is registered only for installed
-   *   frameworks it does not name and for `additionalInstrumentations`. A CommonJS app needs
+   * - `auto`: through `node --import @genai-otel/node/register`, an ES module app gets the
+   *   frameworks its package.json uses imported and patched before it starts ("preload", no
+   *   loader hook; `additionalInstrumentations` still get the hook). Set up in code, an ES
+   *   module app gets the loader hook (your code may not await `ready`). A CommonJS app needs
    *   neither (the require hooks patch it).
    * - `preload`: preload every installed framework; no hook for them.
    * - `hook`: OpenTelemetry's ESM loader hook (import-in-the-middle), limited to the files our
