@@ -45,8 +45,13 @@ function packageDir(pkg: string, base: string): string | undefined {
   return undefined;
 }
 
-/** Conditions an ES module import matches on Node, in no particular order (the map decides). */
+/**
+ * Conditions an ES module import matches on this Node, in no particular order (the map
+ * decides). `module-sync` is matched wherever `require()` of ES modules is on (20.19+, 22.12+).
+ */
 const IMPORT_CONDITIONS = new Set(['node', 'import', 'default']);
+if ((process.features as { require_module?: boolean }).require_module)
+  IMPORT_CONDITIONS.add('module-sync');
 
 /** Resolves one `exports` target for an ES module import (strings, condition objects, arrays). */
 function conditionalTarget(target: unknown): string | undefined {

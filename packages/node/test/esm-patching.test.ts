@@ -130,6 +130,13 @@ describe('resolveAppEsm', () => {
       'node_modules/fw/index.js': '',
       'node_modules/fw/index.cjs': '',
       'node_modules/fw/dist/a/b.js': '',
+      'node_modules/sync/package.json': JSON.stringify({
+        name: 'sync',
+        exports: { '.': { 'module-sync': './sync.js', import: './imp.js', default: './def.js' } },
+      }),
+      'node_modules/sync/sync.js': '',
+      'node_modules/sync/imp.js': '',
+      'node_modules/sync/def.js': '',
       'node_modules/plain/package.json': JSON.stringify({ name: 'plain', main: 'lib/main.js' }),
       'node_modules/plain/lib/main.js': '',
     });
@@ -137,6 +144,7 @@ describe('resolveAppEsm', () => {
     expect(resolveAppEsm('fw', bases)).toBe(nodeResolve('fw', dir));
     expect(resolveAppEsm('fw/sub/a/b', bases)).toBe(nodeResolve('fw/sub/a/b', dir));
     expect(resolveAppEsm('plain', bases)).toBe(nodeResolve('plain', dir));
+    expect(resolveAppEsm('sync', bases)).toBe(nodeResolve('sync', dir));
     expect(resolveAppEsm('fw/hidden', bases)).toBeUndefined();
     expect(resolveAppEsm('fw/escape', bases)).toBeUndefined();
     expect(resolveAppEsm('not-installed', bases)).toBeUndefined();
