@@ -9,16 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appDeclaredPackages, entryModuleFormat, resolveAppEsm } from '../src/esm-preload.js';
 import { frameworkDeclared } from '../src/instrumentations.js';
-import { assertBuilt, packageDir, runNode } from './helpers.js';
+import { assertBuilt, packageDir, runNode, treeLines } from './helpers.js';
 
 const fixtures = join(packageDir, 'test', 'fixtures');
-
-function treeLines(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith('(node:') && !l.includes('--trace-warnings'))
-    .map((l) => l.replace(/\(\d+(\.\d+)? (ms|s)\)/g, '(T)'));
-}
 
 function esmInfo(stdout: string): { mode: string; preloaded: string[]; hook: boolean } {
   const line = stdout.split('\n').find((l) => l.startsWith('ESM_INFO '));

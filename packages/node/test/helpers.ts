@@ -74,3 +74,11 @@ export function runNode(
     });
   });
 }
+
+/** A child's console-tree lines with durations blanked, so assertions are about shape only. */
+export function treeLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('(node:') && !l.includes('--trace-warnings'))
+    .map((l) => l.replace(/\(\d+(\.\d+)? (ms|s)\)/g, '(T)'));
+}

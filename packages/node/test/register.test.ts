@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { type OtlpReceiver, startOtlpReceiver } from '@genai-otel/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, packageDir, runNode } from './helpers.js';
+import { assertBuilt, packageDir, runNode, treeLines } from './helpers.js';
 
 const fixtures = join(packageDir, 'test', 'fixtures');
 let receiver: OtlpReceiver;
@@ -18,14 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await receiver?.close();
 });
-
-/** The tree lines with durations blanked, so assertions are about shape only. */
-function treeLines(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith('(node:') && !l.includes('--trace-warnings'))
-    .map((l) => l.replace(/\(\d+(\.\d+)? (ms|s)\)/g, '(T)'));
-}
 
 describe.each([
   ['ESM', '--import', 'app.mjs'],
