@@ -462,8 +462,8 @@ export function renderReport(results, families) {
       'pnpm resolved it to the same copy the workloads use.',
     '- Every LangChain row is applied to the ESM `@langchain/core` modules the workloads load, in the same process before the ' +
       'workload is built: the alternatives through their `manuallyInstrument` on `callbacks/manager` (the only module they patch); ' +
-      'ours through `manuallyInstrument` on `callbacks/manager` plus the runnables, chat model, LLM, tool and retriever modules it also wraps ' +
-      "(to run nested work inside the run's span context), i.e. what its loader hook patches in an application; the no-op floor by appending " +
+      'ours through `manuallyInstrument` on the modules `@genai-otel/node` lists for LangChain (`FRAMEWORKS.langchain.esmEntries`: `callbacks/manager` plus the runnables, chat model, LLM, tool, retriever and singletons modules it also wraps ' +
+      "to run nested work inside the run's span context), i.e. what the register entry preloads and patches in an application; the no-op floor by appending " +
       'one handler (all `handle*` methods empty) to the inheritable handlers in `CallbackManager._configureSync`, the hook every callback-based approach uses.',
     '- "200 concurrent RAG chains": batches of 200 `invoke()` calls awaited with `Promise.all`; µs/call = batch time / 200.',
     '- Content capture: both alternatives record prompts and completions by default; ours does not (privacy by default). ' +

@@ -35,24 +35,22 @@ async function noopHandler() {
 }
 
 /**
- * Ours, applied to the same ESM modules the workloads load: the callback manager (spans) and
- * the modules whose classes it also wraps to run nested work inside the run's span context
- * (what its loader hook patches in an application).
+ * Ours, applied to the same ESM modules the workloads load: exactly the modules the register
+ * entry preloads and patches in an application (`FRAMEWORKS.langchain.esmEntries`: the
+ * callback manager for spans, plus the classes it wraps to run nested work in the run's span
+ * context). Read lazily: the row must not load anything before its set-up runs.
  */
-const OUR_MODULES = [
-  '@langchain/core/callbacks/manager',
-  '@langchain/core/runnables',
-  '@langchain/core/language_models/chat_models',
-  '@langchain/core/language_models/llms',
-  '@langchain/core/tools',
-  '@langchain/core/retrievers',
-];
+async function ourModules() {
+  const { FRAMEWORKS } = await import('@genai-otel/node');
+  return FRAMEWORKS.langchain.esmEntries;
+}
 
 async function setupOurs(config) {
   const mod = await import('@genai-otel/instrumentation-langchain');
   const Ctor = mod.LangChainInstrumentation ?? mod.LangChainInstrumentor;
   const instrumentation = new Ctor(config);
-  for (const specifier of OUR_MODULES) instrumentation.manuallyInstrument(await import(specifier));
+  for (const specifier of await ourModules())
+    instrumentation.manuallyInstrument(await import(specifier));
   return { instrumentation };
 }
 
