@@ -74,14 +74,21 @@ export function planEsmPatching(
     case 'preload':
       return { mode, preload: genai, hook: additional };
   }
-  const format = entryModuleFormat();
-  if (format === undefined || (format === 'esm' && !awaited))
+  try {
+    const format = entryModuleFormat();
+    if (format === undefined || (format === 'esm' && !awaited))
+      return { mode, preload: [], hook: all };
+    if (format === 'cjs') return { mode, preload: [], hook: [] };
+    const declared = appDeclaredPackages();
+    const preload = genai.filter((g) => frameworkDeclared(g.framework, declared));
+    // The HTTP instrumentations only need the hook when it is registered anyway.
+    return { mode, preload, hook: additional.length ? [...http, ...additional] : [] };
+  } catch (err) {
+    // Reading the app's manifests failed (permissions, a broken link...): the hook as before,
+    // never a failed set-up.
+    logSwallowed('esm patching plan', err);
     return { mode, preload: [], hook: all };
-  if (format === 'cjs') return { mode, preload: [], hook: [] };
-  const declared = appDeclaredPackages();
-  const preload = genai.filter((g) => frameworkDeclared(g.framework, declared));
-  // The HTTP instrumentations only need the hook when it is registered anyway.
-  return { mode, preload, hook: additional.length ? [...http, ...additional] : [] };
+  }
 }
 
 /** Registers the loader hook of the plan (call before enabling the instrumentations). */
