@@ -13,6 +13,7 @@ export const families = {
     rowOrder: [
       'uninstrumented',
       'noop-callback',
+      'noop-callback-context',
       'ours',
       'ours-content',
       'ours-unrecorded',

@@ -3,7 +3,8 @@
 //   --only=a,b              any of overhead, heap, startup, install, sampler
 //   --families=a,b          any of langchain, llamaindex, anthropic
 //   --rounds=N              override rounds of the overhead measurement
-//   --warmup-ms=N, --measure-ms=N  minimum time of each timed warm-up / measurement
+//   --blocks=N              interleaved timed blocks per workload and round
+//   --warmup-ms=N, --measure-ms=N  minimum time of each warm-up / timed block
 //   --out=FILE              report path (default RESULTS.md, RESULTS-quick.md with --quick)
 //   --render=FILE.json      only re-render a report from a saved RESULTS*.json
 import { existsSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { startFakeAnthropic } from './fake-anthropic-server.mjs';
 import { measureInstall } from './install.mjs';
 import { families } from './registry.mjs';
 import { renderReport } from './report.mjs';
-import { BENCH_DIR, run, runWorker } from './spawn.mjs';
+import { BENCH_DIR, run, runWorker, startServeWorker } from './spawn.mjs';
 import { measureStartup } from './startup.mjs';
 import { orderForRound } from './stats.mjs';
 
@@ -29,14 +30,16 @@ const familyNames = (opt('families') ?? Object.keys(families).join(',')).split('
 const config = {
   quick,
   rounds: Number(opt('rounds') ?? (quick ? 3 : 5)),
+  // Interleaved timed blocks per workload and round (see the overhead section below).
+  blocks: Number(opt('blocks') ?? (quick ? 2 : 3)),
   itersScale: quick ? 0.5 : 1,
   heapIters: Number(opt('heap-iters') ?? (quick ? 5000 : 20000)),
   heapWarmup: quick ? 500 : 1000,
   heapParallel: Number(opt('heap-parallel') ?? 3),
   startupRuns: quick ? 5 : 10,
-  // Each timed measurement warms up, then measures, for at least this long (see worker.mjs).
+  // Each workload warms up for at least warmupMs; each timed block lasts at least measureMs.
   warmupMs: Number(opt('warmup-ms') ?? (quick ? 600 : 1000)),
-  measureMs: Number(opt('measure-ms') ?? (quick ? 1000 : 2000)),
+  measureMs: Number(opt('measure-ms') ?? (quick ? 500 : 800)),
 };
 const out = resolve(BENCH_DIR, opt('out') ?? (quick ? 'RESULTS-quick.md' : 'RESULTS.md'));
 const REPO = resolve(BENCH_DIR, '..');
@@ -88,9 +91,12 @@ async function checkpoint(final = false) {
   await writeFile(out.replace(/\.md$/, '.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
-// 1. Per-call overhead: every row in the same run, one fresh child process per row per round
-// (it runs all the family's workloads, in an order rotated from round to round); row order
-// rotated and reversed from round to round; medians over rounds.
+// 1. Per-call overhead. Instrumentations patch globally, so every row runs in its own process.
+// Each round starts a fresh process per row (set up once, then driven by commands), builds and
+// warms up every workload in each, and then interleaves short timed blocks: block b of every
+// row runs back to back (row order rotated and reversed from block to block), so the rows'
+// times in one block come from the same few seconds of this noisy machine, and ratios are
+// taken block by block. Processes are not reused across rounds, so JIT luck is sampled too.
 const workloadSpec = (def, wl) => ({
   workload: wl,
   iters: Math.max(200, Math.round(def.iters * config.itersScale)),
@@ -100,42 +106,58 @@ const workloadSpec = (def, wl) => ({
 });
 if (only.has('overhead')) {
   const broken = new Map();
+  const cellOf = (fam, wl, row) => {
+    results.overhead[fam][wl] ??= {};
+    results.overhead[fam][wl][row] ??= { rounds: [] };
+    return results.overhead[fam][wl][row];
+  };
   for (let round = 0; round < config.rounds; round++) {
     for (const fam of familyNames) {
       const family = families[fam];
-      const wls = orderForRound(Object.keys(family.workloads), round);
       results.overhead[fam] ??= {};
-      for (const row of orderForRound(family.rowOrder, round)) {
-        const cells = wls.map((wl) => {
-          results.overhead[fam][wl] ??= {};
-          results.overhead[fam][wl][row] ??= { rounds: [] };
-          return results.overhead[fam][wl][row];
-        });
+      const workers = new Map();
+      const drop = async (row, error) => {
+        log(`  ${fam}/${row}: ${error}`);
+        broken.set(`${fam}/${row}`, error);
+        for (const wl of Object.keys(family.workloads)) cellOf(fam, wl, row).error = error;
+        const w = workers.get(row);
+        workers.delete(row);
+        await w?.close();
+      };
+      for (const row of family.rowOrder) {
         if (broken.has(`${fam}/${row}`)) continue;
-        const res = await runWorker({
-          family: fam,
-          row,
-          mode: 'time',
-          workloads: wls.map((wl) => workloadSpec(family.workloads[wl], wl)),
-          anthropicUrl: anthropic?.url,
-        });
-        if (res.error) {
-          log(`  ${fam}/${row}: ${res.error}`);
-          broken.set(`${fam}/${row}`, res.error);
-          for (const cell of cells) cell.error = res.error;
-          continue;
+        workers.set(row, startServeWorker({ family: fam, row, anthropicUrl: anthropic?.url }));
+      }
+      for (const [row, w] of workers) {
+        const ready = await w.ready;
+        if (ready.error) await drop(row, ready.error);
+      }
+      for (const wl of orderForRound(Object.keys(family.workloads), round)) {
+        const ws = workloadSpec(family.workloads[wl], wl);
+        for (const [row, w] of workers) {
+          const r = await w.send({ cmd: 'prepare', ...ws });
+          if (r.error) await drop(row, r.error);
+          else cellOf(fam, wl, row).sample = r.sample;
         }
-        for (const r of res.results) {
-          results.overhead[fam][r.workload][row].rounds.push({
-            round,
-            usPerCall: r.usPerCall,
-            cpuUsPerCall: r.cpuUsPerCall,
-            spansPerCall: r.spansPerCall,
-            rootsPerCall: r.rootsPerCall,
-          });
-          results.overhead[fam][r.workload][row].sample = r.sample;
+        for (let block = 0; block < config.blocks; block++) {
+          const id = round * config.blocks + block;
+          for (const row of orderForRound([...workers.keys()], id)) {
+            const r = await workers.get(row).send({ cmd: 'measure', ...ws });
+            if (r.error) {
+              await drop(row, r.error);
+              continue;
+            }
+            cellOf(fam, wl, row).rounds.push({
+              round: id,
+              usPerCall: r.usPerCall,
+              cpuUsPerCall: r.cpuUsPerCall,
+              spansPerCall: r.spansPerCall,
+              rootsPerCall: r.rootsPerCall,
+            });
+          }
         }
       }
+      await Promise.all([...workers.values()].map((w) => w.close()));
       log(`overhead round ${round + 1}/${config.rounds}: ${fam} done`);
     }
   }

@@ -43,3 +43,73 @@ export async function runWorker(spec, { nodeArgs = [] } = {}) {
   }
   return JSON.parse(line.slice('BENCH_RESULT '.length));
 }
+
+/**
+ * A long-lived worker (`mode: 'serve'`): set up once, then driven command by command, so the
+ * orchestrator can interleave short timed blocks of several rows (each in its own process).
+ * `send(cmd)` resolves with the worker's reply; `close()` ends it.
+ */
+export function startServeWorker(spec, { nodeArgs = [] } = {}) {
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', ...nodeArgs, WORKER, JSON.stringify({ ...spec, mode: 'serve' })],
+    {
+      cwd: BENCH_DIR,
+      env: { ...process.env, OTEL_LOG_LEVEL: 'none' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  const waiting = [];
+  let stderr = '';
+  let buffered = '';
+  let exited;
+  const fail = (why) => {
+    exited = why;
+    for (const w of waiting.splice(0)) w.resolve({ error: why });
+  };
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  child.stdout.on('data', (d) => {
+    buffered += d;
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.startsWith('BENCH_REPLY ')) waiting.shift()?.resolve(JSON.parse(line.slice(12)));
+      nl = buffered.indexOf('\n');
+    }
+  });
+  child.on('close', (code, signal) => {
+    const tail = stderr.trim().split('\n').slice(-6).join(' | ');
+    fail(`exit ${code ?? signal}: ${tail.slice(0, 600)}`);
+  });
+  const next = (timeoutMs) =>
+    new Promise((resolve) => {
+      if (exited) return resolve({ error: exited });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      waiting.push({
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+      });
+    });
+  const ready = next(120_000);
+  return {
+    ready,
+    send(cmd, timeoutMs = 10 * 60_000) {
+      const reply = next(timeoutMs);
+      if (!exited) child.stdin.write(`${JSON.stringify(cmd)}\n`);
+      return reply;
+    },
+    close() {
+      if (exited) return Promise.resolve();
+      const done = new Promise((resolve) => child.once('close', resolve));
+      child.stdin.write(`${JSON.stringify({ cmd: 'exit' })}\n`);
+      return done;
+    },
+  };
+}
