@@ -49,6 +49,8 @@ export async function runWorker(spec, { nodeArgs = [] } = {}) {
  * orchestrator can interleave short timed blocks of several rows (each in its own process).
  * `send(cmd)` resolves with the worker's reply; `close()` ends it.
  */
+const PAUSABLE = process.platform !== 'win32';
+
 export function startServeWorker(spec, { nodeArgs = [] } = {}) {
   const child = spawn(
     process.execPath,
@@ -97,17 +99,35 @@ export function startServeWorker(spec, { nodeArgs = [] } = {}) {
         },
       });
     });
-  const ready = next(120_000);
+  // Between its commands a worker is stopped (SIGSTOP), not just idle: an idle V8 process still
+  // runs its memory reducer (GC on background threads) and timers, and with eight workers
+  // alive that work lands in the middle of another row's timed block.
+  const signal = (sig) => {
+    if (exited || !PAUSABLE) return;
+    try {
+      child.kill(sig);
+    } catch {
+      // the process is gone; 'close' reports it
+    }
+  };
+  const ready = next(120_000).then((r) => {
+    signal('SIGSTOP');
+    return r;
+  });
   return {
     ready,
-    send(cmd, timeoutMs = 10 * 60_000) {
+    async send(cmd, timeoutMs = 10 * 60_000) {
       const reply = next(timeoutMs);
+      signal('SIGCONT');
       if (!exited) child.stdin.write(`${JSON.stringify(cmd)}\n`);
-      return reply;
+      const r = await reply;
+      signal('SIGSTOP');
+      return r;
     },
     close() {
       if (exited) return Promise.resolve();
       const done = new Promise((resolve) => child.once('close', resolve));
+      signal('SIGCONT');
       child.stdin.write(`${JSON.stringify({ cmd: 'exit' })}\n`);
       return done;
     },
