@@ -2,6 +2,7 @@
 //   --quick                 fewer rounds/iterations (about a third of the time)
 //   --only=a,b              any of overhead, heap, startup, install, sampler
 //   --families=a,b          any of langchain, llamaindex, anthropic
+//   --rows=a,b              only these rows (plus the baseline and floor rows)
 //   --rounds=N              override rounds of the overhead measurement
 //   --blocks=N              interleaved timed blocks per workload and round
 //   --warmup-ms=N, --measure-ms=N  minimum time of each warm-up / timed block
@@ -27,6 +28,12 @@ const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1
 const quick = flag('quick');
 const only = new Set((opt('only') ?? 'overhead,heap,startup,install,sampler').split(','));
 const familyNames = (opt('families') ?? Object.keys(families).join(',')).split(',');
+// Development aid: only these rows (the baseline and floor rows are always kept).
+const onlyRows = opt('rows')?.split(',');
+const rowsOf = (family) =>
+  family.rowOrder.filter(
+    (row) => !onlyRows || onlyRows.includes(row) || row === family.baseline || row === family.floor,
+  );
 const config = {
   quick,
   rounds: Number(opt('rounds') ?? (quick ? 2 : 4)),
@@ -125,7 +132,7 @@ if (only.has('overhead')) {
         workers.delete(row);
         await w?.close();
       };
-      for (const row of family.rowOrder) {
+      for (const row of rowsOf(family)) {
         if (broken.has(`${fam}/${row}`)) continue;
         workers.set(row, startServeWorker({ family: fam, row, anthropicUrl: anthropic?.url }));
       }
