@@ -39,7 +39,7 @@ export function renderReport(results, families) {
   L.push(
     `Generated ${results.finishedAt} by \`pnpm bench${config.quick ? ' --quick' : ''}\` in ${results.durationS.toFixed(0)} s ` +
       `(${config.quick ? `QUICK mode: fewer rounds and iterations, heap over ${config.heapIters} invocations` : 'full mode'}). ` +
-      'How to run and read it: [README.md](./README.md). Raw numbers: `RESULTS.json` next to this file (not committed).',
+      `How to run and read it: [README.md](./README.md). Raw numbers: \`${results.rawFile ?? 'RESULTS.json'}\` next to this file (not committed).`,
     '',
   );
 

@@ -10,7 +10,7 @@
 //   --render=FILE.json      only re-render a report from a saved RESULTS*.json
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { machineInfo, versionsInfo } from './env-info.mjs';
 import { startFakeAnthropic } from './fake-anthropic-server.mjs';
@@ -73,6 +73,7 @@ const log = (msg) =>
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
 
 const results = {
+  rawFile: basename(out).replace(/\.md$/, '.json'),
   config,
   startedAt: new Date().toISOString(),
   machine: machineInfo(),
