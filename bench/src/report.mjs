@@ -177,7 +177,7 @@ export function renderReport(results, families) {
               const noise = Math.max(o.spread, as.spread);
               const close = Math.abs(pairedRatio(ours, a, 'cpuUsPerCall') - 1) < 0.1;
               const qualifier = close
-                ? ` Too close to call on this machine (round-to-round spread up to ${fmt.pct(noise)}).`
+                ? ` Too close to call on this machine (block-to-block spread up to ${fmt.pct(noise)}).`
                 : '';
               if (wallOk && cpuOk)
                 wins.push(`${label}: ours below ${title}: ${detail}.${qualifier}`);

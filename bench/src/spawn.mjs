@@ -44,13 +44,13 @@ export async function runWorker(spec, { nodeArgs = [] } = {}) {
   return JSON.parse(line.slice('BENCH_RESULT '.length));
 }
 
+const PAUSABLE = process.platform !== 'win32';
+
 /**
  * A long-lived worker (`mode: 'serve'`): set up once, then driven command by command, so the
  * orchestrator can interleave short timed blocks of several rows (each in its own process).
  * `send(cmd)` resolves with the worker's reply; `close()` ends it.
  */
-const PAUSABLE = process.platform !== 'win32';
-
 export function startServeWorker(spec, { nodeArgs = [] } = {}) {
   const child = spawn(
     process.execPath,
