@@ -45,7 +45,8 @@ const config = {
   heapParallel: Number(opt('heap-parallel') ?? 3),
   startupRuns: quick ? 5 : 10,
   // Each workload warms up for at least warmupMs; each timed block lasts at least measureMs.
-  // ours needs about 1.5 s of calls on Node 24 before its per-call time settles.
+  // On Node 24 ours needs 1.5-4 s of calls in a fresh process before its per-call time
+  // settles (bench/FINDINGS.md); the committed Node 24 run used --warmup-ms=4000.
   warmupMs: Number(opt('warmup-ms') ?? (quick ? 1000 : 2000)),
   measureMs: Number(opt('measure-ms') ?? (quick ? 500 : 800)),
 };
