@@ -110,14 +110,11 @@ async function measure(w) {
   else await runCalls(w.warmup);
   await settle();
   await fullGc();
-  const spansBefore = otel.exporter.spans;
-  const rootsBefore = otel.exporter.roots;
   if (spec.mode === 'time') {
-    const block = await timedBlock(built, w.iters, w.measureMs ?? 0);
-    result.calls = block.calls;
-    result.usPerCall = block.usPerCall;
-    result.cpuUsPerCall = block.cpuUsPerCall;
+    Object.assign(result, await timedBlock(built, w.iters, w.measureMs ?? 0));
   } else if (spec.mode === 'heap') {
+    const spansBefore = otel.exporter.spans;
+    const rootsBefore = otel.exporter.roots;
     const half = Math.floor(w.iters / 2);
     const h0 = process.memoryUsage().heapUsed;
     await runCalls(half);
@@ -134,13 +131,12 @@ async function measure(w) {
       heapEnd: h2,
       heapGrowth: h2 - h0,
       heapGrowthSecondHalf: h2 - h1,
+      spansPerCall: (otel.exporter.spans - spansBefore) / w.iters,
+      rootsPerCall: (otel.exporter.roots - rootsBefore) / w.iters,
     });
   } else {
     throw new Error(`unknown mode ${spec.mode}`);
   }
-  const counted = result.calls ?? w.iters;
-  result.spansPerCall = (otel.exporter.spans - spansBefore) / counted;
-  result.rootsPerCall = (otel.exporter.roots - rootsBefore) / counted;
   await workload.close?.();
   return result;
 }
