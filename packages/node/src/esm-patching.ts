@@ -45,10 +45,9 @@ export interface EsmPlan {
 /**
  * auto: an ES module application started through the `--import` entry (which awaits `ready`)
  * gets the frameworks it uses (named in its package.json, or by the packages named there)
- * preloaded, and no loader hook unless the application passed
- * instrumentations of its own; one set up in code gets the loader hook (see `awaited`); a
- * CommonJS one needs neither (the require hooks patch it); with no entry script (`-e`, the
- * REPL) the loader hook. An installed framework
+ * preloaded, and no loader hook unless the application passed instrumentations of its own; one
+ * set up in code gets the loader hook (see `awaited`); a CommonJS one needs neither (the require
+ * hooks patch it); with no entry script (`-e`, the REPL) the loader hook. An installed framework
  * that nothing the application names depends on is not patched in ES modules (`preload` or
  * `hook` does that).
  */
