@@ -11,12 +11,13 @@ import {
 } from '@opentelemetry/api';
 import { logSwallowed } from '../guard.js';
 import {
+  NO_OT,
+  type OtState,
   otOf,
   parseThreshold,
-  passes,
-  randomnessOf,
   type Threshold,
   thresholdForProbability,
+  traceIdPasses,
   withThreshold,
 } from './threshold.js';
 
@@ -68,6 +69,23 @@ export function createHeadSampler(options: HeadSamplerOptions = {}): SamplerLike
   const description = `GenAIHeadSampler{ratio=${ratio}, th=${threshold.th || 'never'}}`;
   /** The trace state of a root without an incoming one (immutable, so shared by all). */
   let rootTraceState: TraceState | undefined;
+  // A trace state is immutable and is shared by a span's children (and ours by every root we
+  // sample), so its `ot` member is parsed once, not once per span: the last one parsed is
+  // remembered. `th: undefined` = no `th`; `null` = a malformed one.
+  let parsedTs: TraceState | undefined;
+  let parsedOt: OtState = NO_OT;
+  let parsedTh: Threshold | null | undefined;
+  const parse = (ts: TraceState): void => {
+    if (ts === parsedTs) return;
+    parsedOt = otOf(ts);
+    parsedTh = parsedOt.th === undefined ? undefined : (parseThreshold(parsedOt.th) ?? null);
+    parsedTs = ts;
+  };
+  // A child's verdict depends on its parent's trace state and trace id only, and the spans of
+  // a trace start back to back: the last verdict is remembered (as the trace state to write).
+  let verdictTs: TraceState | undefined;
+  let verdictTraceId = '';
+  let verdictOut: TraceState | undefined;
 
   return {
     shouldSample(context, traceId) {
@@ -78,34 +96,38 @@ export function createHeadSampler(options: HeadSamplerOptions = {}): SamplerLike
             return { decision: SAMPLING_DECISION.NOT_RECORD };
           }
           const ts = parent.traceState;
-          const ot = otOf(ts);
-          if (ts && ot.th !== undefined) {
-            const th = parseThreshold(ot.th);
-            const r = randomnessOf(parent.traceId, ot);
-            if (!th || (r !== undefined && !passes(r, th))) {
-              // Inconsistent or malformed upstream threshold: the probability is unknown.
-              return {
-                decision: SAMPLING_DECISION.RECORD_AND_SAMPLED,
-                traceState: withThreshold(ts, ot, undefined),
-              };
-            }
+          if (ts === undefined) return { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED };
+          if (ts !== verdictTs || parent.traceId !== verdictTraceId) {
+            parse(ts);
+            // An upstream th that is malformed or that the trace's randomness contradicts:
+            // the probability is unknown, so the claim is erased (as the spec asks).
+            const consistent =
+              parsedTh === undefined ||
+              (parsedTh !== null && traceIdPasses(parent.traceId, parsedOt, parsedTh) !== false);
+            verdictOut = consistent ? ts : withThreshold(ts, parsedOt, undefined);
+            verdictTs = ts;
+            verdictTraceId = parent.traceId;
           }
-          return { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED, traceState: ts };
+          return { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED, traceState: verdictOut };
         }
         // Root span (an invalid parent context may still carry a trace state with `rv`).
-        const ts = parent?.traceState;
-        const ot = otOf(ts);
-        const r = randomnessOf(traceId, ot);
         if (threshold.probability <= 0) return { decision: SAMPLING_DECISION.NOT_RECORD };
-        if (r === undefined) {
+        const ts = parent?.traceState;
+        let ot = NO_OT;
+        if (ts !== undefined) {
+          parse(ts);
+          ot = parsedOt;
+        }
+        const pass = traceIdPasses(traceId, ot, threshold);
+        if (pass === undefined) {
           // No usable randomness (not a W3C trace id): sample, but without a threshold claim.
           return Math.random() < ratio
             ? { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED, traceState: ts }
             : { decision: SAMPLING_DECISION.NOT_RECORD };
         }
-        if (!passes(r, threshold)) return { decision: SAMPLING_DECISION.NOT_RECORD };
+        if (!pass) return { decision: SAMPLING_DECISION.NOT_RECORD };
         if (ts === undefined) {
-          rootTraceState ??= withThreshold(createTraceState(), ot, threshold);
+          rootTraceState ??= withThreshold(createTraceState(), NO_OT, threshold);
           return { decision: SAMPLING_DECISION.RECORD_AND_SAMPLED, traceState: rootTraceState };
         }
         return {

@@ -32,6 +32,7 @@ import { RateController } from './rate.js';
 import {
   ALWAYS_KEEP,
   maxThreshold,
+  NO_OT,
   type OtState,
   parseOt,
   parseThreshold,
@@ -53,8 +54,6 @@ import type {
 } from './types.js';
 
 const SAMPLED = 1;
-/** An empty `ot` member (shared: never mutated). */
-const NO_OT: OtState = Object.freeze({ rest: [] }) as unknown as OtState;
 const MAX_KEY_LENGTH = 256;
 
 /** Resolved option values (see {@link AdaptiveSamplingOptions} for meanings and defaults). */

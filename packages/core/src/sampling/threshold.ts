@@ -118,6 +118,9 @@ export interface OtState {
   rest: string[];
 }
 
+/** An empty `ot` member (shared: never mutated). */
+export const NO_OT: OtState = Object.freeze({ rest: Object.freeze([]) }) as unknown as OtState;
+
 /** Parses the `ot` member (`th:..;rv:..;other:..`). Never throws. */
 export function parseOt(value: string | undefined): OtState {
   const state: OtState = { rest: [] };

@@ -308,6 +308,46 @@ describe('createHeadSampler', () => {
     expect(r.traceState?.get('v')).toBe('1');
   });
 
+  it('judges every parent on its own trace id and trace state (no verdict carried over)', () => {
+    const s = createHeadSampler();
+    // One trace state object shared by parents of different traces: the verdict follows each
+    // trace's randomness, in any order and repeated.
+    const shared = createTraceState('ot=th:8,v=1');
+    const parentOf = (id: string, ts = shared) =>
+      trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: id,
+        spanId: '00f067aa0ba902b7',
+        traceFlags: 1,
+        isRemote: true,
+        traceState: ts,
+      });
+    const consistent = `${'a'.repeat(18)}90000000000000`; // randomness >= th:8
+    const contradicted = `${'a'.repeat(18)}10000000000000`; // randomness < th:8
+    const otFor = (id: string, ts?: ReturnType<typeof createTraceState>) =>
+      s.shouldSample(parentOf(id, ts), id, 'x', 0, {}, []).traceState?.get('ot');
+    for (let i = 0; i < 2; i++) {
+      expect(otFor(consistent)).toBe('th:8');
+      expect(otFor(consistent)).toBe('th:8');
+      expect(otFor(contradicted)).toBeUndefined();
+      expect(otFor(contradicted)).toBeUndefined();
+    }
+    // Same trace id, another trace state: judged on the new one (a malformed th is erased).
+    expect(otFor(consistent, createTraceState('ot=th:zz;rv:00000000000001'))).toBe(
+      'rv:00000000000001',
+    );
+    expect(otFor(consistent, createTraceState('ot=th:c'))).toBeUndefined();
+    expect(otFor(consistent)).toBe('th:8');
+    // A parent without a trace state: nothing to keep or erase.
+    const bare = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: consistent,
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+    });
+    const r = s.shouldSample(bare, consistent, 'x', 0, {}, []);
+    expect(r.decision).toBe(SAMPLING_DECISION.RECORD_AND_SAMPLED);
+    expect(r.traceState).toBeUndefined();
+  });
+
   it('honours ot=rv over the trace id for roots', () => {
     const s = createHeadSampler({ ratio: 0.5 });
     const ctx = trace.setSpanContext(ROOT_CONTEXT, {
