@@ -7,11 +7,14 @@
 // 1. processor cost: ns per span for onStart+onEnd of pre-built ended spans through
 //    (a) BatchSpanProcessor alone, (b) the sampler with a no-op next, (c) sampler -> BSP,
 //    plus an empty processor (the harness's own loop and calls, included in every row);
-// 2. end to end: spans/s for tracer.startSpan()+end() with each pipeline;
-// 3. memory: bytes of heap per buffered span (spans held by the sampler awaiting a decision),
+// 2. the same on fresh spans: small batches built and fed at once, as an application's spans
+//    reach the processor right after end() (see timeFresh);
+// 3. end to end: spans/s for tracer.startSpan()+end() with each pipeline, and the main-thread
+//    GC pauses per span (what buffering spans for decisionWaitMs costs at this rate);
+// 4. memory: bytes of heap per buffered span (spans held by the sampler awaiting a decision),
 //    and the sampler's own overhead on top of the span objects.
 //
-// Fairness: every pipeline sees the same spans, replayed in the order an application produces
+// Fairness (1): every pipeline sees the same spans, replayed in the order an application produces
 // them (a trace's root starts first and ends last); each round builds fresh processors and
 // first feeds them an unmeasured warm-up set of other traces (so maps, pools, latency sketches
 // and the BSP are in their steady state and no measured trace hits a cached decision); the
@@ -25,6 +28,7 @@
 // Not part of the test suite: numbers depend on the machine.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -210,10 +214,26 @@ async function timeInterleaved(pipelines, events, warmupEvents, warmup = 2) {
   };
 }
 
+// GC pauses on the main thread, by start time: the observer delivers entries after the fact,
+// so a round sums the pauses that started inside its own window.
+const gcPauses = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push([e.startTime, e.duration]);
+}).observe({ entryTypes: ['gc'] });
+// The observer's callback runs some time after the pauses (a timer turn or so), not at once.
+const gcEntriesDelivered = () => new Promise((r) => setTimeout(r, 50));
+function gcMsBetween(t0, t1) {
+  let ms = 0;
+  for (const [start, duration] of gcPauses) if (start >= t0 && start < t1) ms += duration;
+  return ms;
+}
+
 async function endToEndRound(makeProcessors, n) {
   const prov = provider(makeProcessors());
   const tracer = prov.getTracer('bench');
   gc();
+  await gcEntriesDelivered(); // (the forced GC is before the window anyway)
+  const w0 = performance.now();
   const t0 = clockNs();
   for (let i = 0; i < n / SPANS_PER_TRACE; i++) {
     const root = tracer.startSpan('invoke_agent support');
@@ -224,11 +244,13 @@ async function endToEndRound(makeProcessors, n) {
   }
   await prov.forceFlush();
   const ns = clockNs() - t0;
+  const w1 = performance.now();
   await prov.shutdown();
-  return (n / ns) * 1e9;
+  await gcEntriesDelivered();
+  return { spansPerSecond: (n / ns) * 1e9, gcNsPerSpan: (gcMsBetween(w0, w1) * 1e6) / n };
 }
 
-/** spans/s for each pipeline, rounds interleaved, after one unmeasured round each. Medians. */
+/** spans/s and GC ns/span for each pipeline, rounds interleaved, after one unmeasured round. */
 async function timeEndToEnd(pipelines, n) {
   const results = pipelines.map(() => []);
   for (let r = 0; r < 1 + ROUNDS; r++) {
@@ -237,7 +259,45 @@ async function timeEndToEnd(pipelines, n) {
       if (r > 0) results[i].push(v);
     }
   }
-  return results.map((rs) => rs.sort((a, b) => a - b)[Math.floor(rs.length / 2)]);
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return results.map((rs) => ({
+    spansPerSecond: median(rs.map((v) => v.spansPerSecond)),
+    gcNsPerSpan: median(rs.map((v) => v.gcNsPerSpan)),
+  }));
+}
+
+/**
+ * ns/span for onStart+onEnd of spans fed right after they were created and ended, as in an
+ * application (a span reaches the processor while its objects are still in the CPU caches, and
+ * still in the young generation). Batches of 100 traces are built, then fed to one pipeline;
+ * the pipelines take turns batch by batch. Only the feeding is timed (wall clock: a batch is
+ * too short for the CPU-time clock's resolution); means over all batches after 2 s of warm-up.
+ */
+async function timeFresh(pipelines, seconds) {
+  const procs = pipelines.map((make) => make());
+  const sums = pipelines.map(() => ({ ns: 0, spans: 0 }));
+  const ctx = api.context.active();
+  const warmUntil = Date.now() + 2000;
+  const end = warmUntil + seconds * 1000;
+  for (let now = Date.now(); now < end; now = Date.now()) {
+    for (let i = 0; i < procs.length; i++) {
+      const events = replayOrder(buildSpans(100 * SPANS_PER_TRACE));
+      const p = procs[i];
+      const t0 = process.hrtime.bigint();
+      for (let k = 0; k < events.length; k += 2) {
+        if (events[k + 1]) p.onStart(events[k], ctx);
+        else p.onEnd(events[k]);
+      }
+      const ns = Number(process.hrtime.bigint() - t0);
+      if (now >= warmUntil) {
+        sums[i].ns += ns;
+        sums[i].spans += events.length / 2;
+      }
+      await null;
+    }
+  }
+  for (const p of procs) await p.shutdown();
+  return sums.map((x) => x.ns / x.spans);
 }
 
 function heapPerSpan(n) {
@@ -315,7 +375,7 @@ const pipelines = [
 if (otlp) pipelines.push(otlpBsp, () => sampler(otlpBsp()));
 const { ns: times, stats } = await timeInterleaved(pipelines, events, warmupEvents);
 const [floor, a, b, b0, c, d, e] = times;
-out('## Processor cost (onStart + onEnd of ended spans, steady state)');
+out('## Processor cost (onStart + onEnd of pre-built ended spans, steady state)');
 out('| pipeline | ns/span | spans/s |');
 out('|---|---:|---:|');
 const row = (name, ns) =>
@@ -349,12 +409,55 @@ if (otlp) {
 }
 out();
 
-const [e1, e2] = await timeEndToEnd([() => [bsp()], () => [sampler(bsp())]], SPANS);
+// Fresh spans. A sampler holding a full buffer (decisionWaitMs 1000) keeps ~50,000 young
+// spans alive, which slows whatever runs next in this process; so it gets its own group.
+const FRESH_SECONDS = Math.max(3, Math.round(ROUNDS * 2));
+const [fe0, fb0, fs0] = await timeFresh(
+  [empty, bsp, () => sampler(noopNext, { decisionWaitMs: 0 })],
+  FRESH_SECONDS,
+);
+const [fe1, fb1, fs1] = await timeFresh([empty, bsp, () => sampler(noopNext)], FRESH_SECONDS);
+out('## Processor cost on fresh spans (fed right after they ended, as in an application)');
+out('| pipeline | ns/span | net of the harness | vs BSP, net |');
+out('|---|---:|---:|---:|');
+const freshRow = (name, ns, e, bspNs) =>
+  out(
+    `| ${name} | ${ns.toFixed(0)} | ${(ns - e).toFixed(0)} | ${bspNs === undefined ? '' : `${((ns - e) / (bspNs - e)).toFixed(2)}x`} |`,
+  );
+freshRow('empty processor (harness)', fe0, fe0, undefined);
+freshRow('BatchSpanProcessor (no-op exporter)', fb0, fe0, fb0);
+freshRow('AdaptiveSampling -> no-op (decisionWaitMs 0)', fs0, fe0, fb0);
+freshRow('empty processor (harness), second group', fe1, fe1, undefined);
+freshRow('BatchSpanProcessor (no-op exporter), second group', fb1, fe1, fb1);
+freshRow('AdaptiveSampling -> no-op (decisionWaitMs 1000), second group', fs1, fe1, fb1);
+out(`(${FRESH_SECONDS} s per group, wall clock; each group interleaves its rows batch by batch)`);
+out();
+
+const endToEnd = [
+  ['no span processor (span creation alone)', () => []],
+  ['BatchSpanProcessor', () => [bsp()]],
+  ['AdaptiveSampling -> BatchSpanProcessor (decisionWaitMs 1000)', () => [sampler(bsp())]],
+  [
+    'AdaptiveSampling -> BatchSpanProcessor (decisionWaitMs 0)',
+    () => [sampler(bsp(), { decisionWaitMs: 0 })],
+  ],
+];
+const e2e = await timeEndToEnd(
+  endToEnd.map(([, make]) => make),
+  SPANS,
+);
 out('## End to end (tracer.startSpan + end, head sampler ratio 1)');
-out('| pipeline | spans/s |');
-out('|---|---:|');
-out(`| BatchSpanProcessor | ${Math.round(e1).toLocaleString('en-US')} |`);
-out(`| AdaptiveSampling -> BatchSpanProcessor | ${Math.round(e2).toLocaleString('en-US')} |`);
+out('| pipeline | spans/s | ns/span | main-thread GC pauses, ns/span |');
+out('|---|---:|---:|---:|');
+endToEnd.forEach(([name], i) => {
+  const { spansPerSecond, gcNsPerSpan } = e2e[i];
+  out(
+    `| ${name} | ${Math.round(spansPerSecond).toLocaleString('en-US')} | ${(1e9 / spansPerSecond).toFixed(0)} | ${gcNsPerSpan.toFixed(0)} |`,
+  );
+});
+out(
+  '(spans are created as fast as the loop runs; buffering them for decisionWaitMs keeps up to maxBufferedTraces traces alive, which young-generation GCs then copy and promote)',
+);
 out();
 
 const m = heapPerSpan(Math.min(SPANS, 100_000));
