@@ -432,6 +432,7 @@ freshRow('AdaptiveSampling -> no-op (decisionWaitMs 0)', fs0, fe0, fb0);
 freshRow('empty processor (harness), second group', fe1, fe1, undefined);
 freshRow('BatchSpanProcessor (no-op exporter), second group', fb1, fe1, fb1);
 freshRow('AdaptiveSampling -> no-op (decisionWaitMs 1000), second group', fs1, fe1, fb1);
+out();
 out(`(${FRESH_SECONDS} s per group, wall clock; each group interleaves its rows batch by batch)`);
 out();
 
@@ -457,6 +458,7 @@ endToEnd.forEach(([name], i) => {
     `| ${name} | ${Math.round(spansPerSecond).toLocaleString('en-US')} | ${(1e9 / spansPerSecond).toFixed(0)} | ${gcNsPerSpan.toFixed(0)} |`,
   );
 });
+out();
 out(
   '(spans are created as fast as the loop runs; buffering them for decisionWaitMs keeps up to maxBufferedTraces traces alive, which young-generation GCs then copy and promote)',
 );
@@ -469,5 +471,6 @@ out('|---|---:|');
 out(`| SDK span object itself (held in an array) | ${m.objectsOnly.toFixed(0)} |`);
 out(`| sampler overhead per buffered span (on top of the span) | ${m.overhead.toFixed(0)} |`);
 out(`| total per buffered span | ${(m.objectsOnly + m.overhead).toFixed(0)} |`);
+out();
 out(`(${m.buffered} spans buffered)`);
 process.exit(0);
