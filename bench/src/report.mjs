@@ -158,6 +158,12 @@ export function renderReport(results, families) {
           S.push(`| ${cols.join(' | ')} |`);
         }
         S.push('');
+        const abBase = rows['ours-baseline'];
+        if (rows.ours?.rounds?.length && abBase?.rounds?.length)
+          S.push(
+            `A/B (\`--baseline-tree\`): ours / ours at the baseline tree, paired per block: ${fmt.ratio(pairedRatio(rows.ours, abBase))} wall, ${fmt.ratio(pairedRatio(rows.ours, abBase, 'cpuUsPerCall'))} CPU.`,
+            '',
+          );
         // Verdicts
         const ours = rows.ours;
         if (ours?.rounds?.length) {

@@ -8,6 +8,8 @@
 //   --warmup-ms=N, --measure-ms=N  minimum time of each warm-up / timed block
 //   --out=FILE              report path (default RESULTS.md, RESULTS-quick.md with --quick)
 //   --render=FILE.json      only re-render a report from a saved RESULTS*.json
+//   --baseline-tree=DIR     A/B: adds the row "ours-baseline", ours as built in another checkout
+//                           (DIR: its root, built), measured in the same interleaved blocks
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -30,9 +32,31 @@ const only = new Set((opt('only') ?? 'overhead,heap,startup,install,sampler').sp
 const familyNames = (opt('families') ?? Object.keys(families).join(',')).split(',');
 // Development aid: only these rows (the baseline and floor rows are always kept).
 const onlyRows = opt('rows')?.split(',');
+// Development aid: ours from another checkout (say, `git worktree add` of the last commit, built)
+// as one more row of every family that has an "ours" row, so a change is measured against its
+// baseline in the same interleaved blocks. Its worker runs from that tree's bench directory.
+const baselineTree = opt('baseline-tree');
+const BASELINE_ROW = 'ours-baseline';
+if (baselineTree) {
+  for (const family of Object.values(families)) {
+    if (!family.rows.ours) continue;
+    family.rows[BASELINE_ROW] = {
+      title: `ours at ${basename(resolve(baselineTree))} (baseline tree)`,
+      benchDir: join(resolve(baselineTree), 'bench'),
+      workerRow: 'ours',
+    };
+    family.heapRows ??= [...family.rowOrder]; // the heap phase leaves the baseline tree out
+    family.rowOrder.splice(family.rowOrder.indexOf('ours') + 1, 0, BASELINE_ROW);
+  }
+}
 const rowsOf = (family) =>
   family.rowOrder.filter(
-    (row) => !onlyRows || onlyRows.includes(row) || row === family.baseline || row === family.floor,
+    (row) =>
+      !onlyRows ||
+      onlyRows.includes(row) ||
+      row === family.baseline ||
+      row === family.floor ||
+      row === BASELINE_ROW,
   );
 const config = {
   quick,
@@ -136,7 +160,14 @@ if (only.has('overhead')) {
       };
       for (const row of rowsOf(family)) {
         if (broken.has(`${fam}/${row}`)) continue;
-        workers.set(row, startServeWorker({ family: fam, row, anthropicUrl: anthropic?.url }));
+        const def = family.rows[row];
+        workers.set(
+          row,
+          startServeWorker(
+            { family: fam, row: def.workerRow ?? row, anthropicUrl: anthropic?.url },
+            { benchDir: def.benchDir },
+          ),
+        );
       }
       for (const [row, w] of workers) {
         const ready = await w.ready;

@@ -1,5 +1,6 @@
 // Child process helpers: run a worker and parse its single result line.
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -51,12 +52,14 @@ const PAUSABLE = process.platform !== 'win32';
  * orchestrator can interleave short timed blocks of several rows (each in its own process).
  * `send(cmd)` resolves with the worker's reply; `close()` ends it.
  */
-export function startServeWorker(spec, { nodeArgs = [] } = {}) {
+export function startServeWorker(spec, { nodeArgs = [], benchDir = BENCH_DIR } = {}) {
+  // `benchDir`: another checkout's bench (`--baseline-tree`), whose worker loads that tree's build.
+  const worker = benchDir === BENCH_DIR ? WORKER : join(benchDir, 'src', 'worker.mjs');
   const child = spawn(
     process.execPath,
-    ['--expose-gc', ...nodeArgs, WORKER, JSON.stringify({ ...spec, mode: 'serve' })],
+    ['--expose-gc', ...nodeArgs, worker, JSON.stringify({ ...spec, mode: 'serve' })],
     {
-      cwd: BENCH_DIR,
+      cwd: benchDir,
       env: { ...process.env, OTEL_LOG_LEVEL: 'none' },
       stdio: ['pipe', 'pipe', 'pipe'],
     },

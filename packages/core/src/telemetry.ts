@@ -47,6 +47,13 @@ export interface StartSpanOptions {
   provider?: string;
   /** Explicit parent; defaults to the active context. */
   parentContext?: Context;
+  /**
+   * The span of the call this one is part of (a framework's enclosing run). Its content policy
+   * and vocabularies apply to this span too, so a call resolves them (and reads the
+   * environment) once, not once per span; they are resolved afresh if the instrumentation's
+   * config object has been replaced (`setConfig`) since that span started.
+   */
+  within?: GenAISpan;
   startTime?: number | Date;
   spanKind?: SpanKind;
   attributes?: Attributes;
@@ -248,13 +255,20 @@ export class GenAISpan {
   constructor(
     private readonly telemetry: GenAITelemetry,
     options: StartSpanOptions,
-    config: GenAIInstrumentationConfig,
+    /** The live config this span's settings were resolved from (see `within`). */
+    private readonly config: GenAIInstrumentationConfig,
     noopSpan?: Span,
   ) {
     this.kind = options.kind;
     this.operation = options.operation ?? DEFAULT_OPERATION[options.kind];
-    this.policy = new ContentPolicy(config);
-    this.openInference = resolveSemconv(config).openInference;
+    const within = options.within;
+    if (within !== undefined && within.config === config) {
+      this.policy = within.policy;
+      this.openInference = within.openInference;
+    } else {
+      this.policy = new ContentPolicy(config);
+      this.openInference = resolveSemconv(config).openInference;
+    }
     const parent = options.parentContext ?? context.active();
     const name = nonEmpty(options.name);
     // Built imperatively (no spreads): this runs for every span on the hot path.

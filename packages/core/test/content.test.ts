@@ -168,6 +168,43 @@ describe('content policy on spans', () => {
     expect(on).toEqual([false, true, true, false]);
   });
 
+  it('spans started `within` a call share its policy; the next call sees env and config changes', () => {
+    h = harness();
+    withEnv({ [ENV_CAPTURE_CONTENT]: undefined, GENAI_OTEL_SEMCONV: undefined }, () => {
+      const call = h.telemetry.startSpan({ kind: 'CHAIN', name: 'RunnableSequence' });
+      process.env[ENV_CAPTURE_CONTENT] = 'SPAN_ONLY'; // turned on while the call runs
+      process.env.GENAI_OTEL_SEMCONV = 'gen_ai,openinference';
+      const inner = h.telemetry.startSpan({ kind: 'LLM', name: 'm', within: call });
+      expect(inner.policy).toBe(call.policy);
+      inner.setInputMessages(input).end();
+      call.end();
+      // The next call resolves afresh: env on.
+      const next = h.telemetry.startSpan({ kind: 'CHAIN', name: 'RunnableSequence' });
+      const nextInner = h.telemetry.startSpan({ kind: 'LLM', name: 'm', within: next });
+      nextInner.setInputMessages(input).end();
+      next.end();
+      // A replaced config object (what setConfig does) is not the one the call resolved from.
+      const third = h.telemetry.startSpan({ kind: 'CHAIN', name: 'RunnableSequence' });
+      h.config = { captureContent: false };
+      const thirdInner = h.telemetry.startSpan({ kind: 'LLM', name: 'm', within: third });
+      expect(thirdInner.policy).not.toBe(third.policy);
+      thirdInner.setInputMessages(input).end();
+      third.end();
+    });
+    const llm = h.t.spans().filter((s: any) => s.name === 'chat m');
+    expect(llm.map((s: any) => s.attributes['gen_ai.input.messages'] !== undefined)).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    // The vocabularies follow the same rule (OpenInference adds `openinference.span.kind`).
+    expect(llm.map((s: any) => s.attributes['openinference.span.kind'] !== undefined)).toEqual([
+      false,
+      true,
+      true,
+    ]);
+  });
+
   it('a span keeps the policy it started with', () => {
     h = harness();
     const s = h.telemetry.startSpan({ kind: 'LLM', name: 'm' });

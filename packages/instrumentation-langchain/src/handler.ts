@@ -114,6 +114,7 @@ export class GenAICallbackHandler {
             kind: 'AGENT',
             name,
             parentContext: parent,
+            within: parentRun?.span,
             attributes: { [ATTR_RUN_ID]: runId },
           });
           span.setAgent({ name });
@@ -127,6 +128,7 @@ export class GenAICallbackHandler {
             kind: 'CHAIN',
             name,
             parentContext: parent,
+            within: parentRun?.span,
             attributes,
           });
         }
@@ -221,6 +223,7 @@ export class GenAICallbackHandler {
           : `${operation} ${runDisplayName(llm, runName, '')}`.trim(),
         provider: providerName(md?.ls_provider),
         parentContext: parent,
+        within: parentRun?.span,
         attributes: requestAttributes(request, { [ATTR_RUN_ID]: runId }),
       });
       if (parentRun === undefined) setConversation(span, md);
@@ -290,6 +293,7 @@ export class GenAICallbackHandler {
         kind: 'TOOL',
         name,
         parentContext: parent,
+        within: parentRun?.span,
         attributes: { [ATTR_RUN_ID]: runId },
       });
       span.setTool({
@@ -351,6 +355,7 @@ export class GenAICallbackHandler {
         kind: 'RETRIEVER',
         name: runDisplayName(retriever, name, 'retriever'),
         parentContext: parent,
+        within: parentRun?.span,
         attributes: { [ATTR_RUN_ID]: runId },
       });
       if (span.policy.enabled && typeof query === 'string') span.setRetrieval({ query });
