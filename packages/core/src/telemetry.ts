@@ -14,6 +14,7 @@ import {
 } from '@opentelemetry/api';
 import { type GenAIInstrumentationConfig, resolveSemconv } from './config.js';
 import { ContentPolicy } from './content.js';
+import { ContextChain } from './span-context-chain.js';
 import { getGenAIContextAttributes } from './context-attributes.js';
 import { logSwallowed, safely } from './guard.js';
 import {
@@ -309,7 +310,8 @@ export class GenAISpan {
         },
         parent,
       );
-    let ctx = trace.setSpan(parent, this.span);
+    // A chain node per derived value instead of a full context copy (see ContextChain).
+    let ctx = trace.setSpan(ContextChain.over(parent), this.span);
     if (options.kind === 'LLM' || options.kind === 'EMBEDDING') {
       const opened = openUsageSlot(ctx);
       this.usageSlot = opened.slot;
