@@ -14,7 +14,6 @@ import {
 } from '@opentelemetry/api';
 import { type GenAIInstrumentationConfig, resolveSemconv } from './config.js';
 import { ContentPolicy } from './content.js';
-import { ContextChain } from './span-context-chain.js';
 import { getGenAIContextAttributes } from './context-attributes.js';
 import { logSwallowed, safely } from './guard.js';
 import {
@@ -29,6 +28,7 @@ import { type GenAIMetricAttributes, GenAIMetrics } from './metrics.js';
 import { type CollectedContent, toOpenInference } from './openinference.js';
 import * as sc from './semconv.js';
 import { safeStringify, toPlain, truncate } from './serialize.js';
+import { ContextChain } from './span-context-chain.js';
 import {
   claimAncestors,
   markCallRecordedOnAncestors,

@@ -21,9 +21,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 function apply(ctx: Context, op: Op): Context {
-  return op.op === 'set'
-    ? ctx.setValue(KEYS[op.key], op.value)
-    : ctx.deleteValue(KEYS[op.key]);
+  return op.op === 'set' ? ctx.setValue(KEYS[op.key], op.value) : ctx.deleteValue(KEYS[op.key]);
 }
 
 describe('ContextChain', () => {
@@ -51,7 +49,6 @@ describe('ContextChain', () => {
     let ctx: Context = ContextChain.over(ROOT_CONTEXT);
     for (let i = 0; i < 10 * MAX_CHAIN_LENGTH; i++) ctx = ctx.setValue(KEYS[i % 3], i);
     let depth = 0;
-    // biome-ignore lint/suspicious/noExplicitAny: walking private links in a test
     for (let node: any = ctx; node instanceof ContextChain; node = node.parent) depth++;
     expect(depth).toBeLessThanOrEqual(MAX_CHAIN_LENGTH);
     const last = 10 * MAX_CHAIN_LENGTH - 1;
