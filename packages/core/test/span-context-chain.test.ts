@@ -49,7 +49,8 @@ describe('ContextChain', () => {
     let ctx: Context = ContextChain.over(ROOT_CONTEXT);
     for (let i = 0; i < 10 * MAX_CHAIN_LENGTH; i++) ctx = ctx.setValue(KEYS[i % 3], i);
     let depth = 0;
-    for (let node: any = ctx; node instanceof ContextChain; node = node.parent) depth++;
+    for (let node: unknown = ctx; node instanceof ContextChain; depth++)
+      node = (node as unknown as { parent: unknown }).parent;
     expect(depth).toBeLessThanOrEqual(MAX_CHAIN_LENGTH);
     const last = 10 * MAX_CHAIN_LENGTH - 1;
     expect(ctx.getValue(KEYS[last % 3])).toBe(last);
