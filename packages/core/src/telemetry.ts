@@ -57,7 +57,14 @@ export interface StartSpanOptions {
   within?: GenAISpan;
   startTime?: number | Date;
   spanKind?: SpanKind;
+  /** Start attributes: what samplers see (use for anything a sampling rule may need). */
   attributes?: Attributes;
+  /**
+   * Attributes set right after the span starts: recorded on the span like `attributes`, but not
+   * shown to samplers, and cheaper (the SDK validates start attributes three times). For
+   * bookkeeping such as a framework's run id. A key also given in `attributes` keeps that value.
+   */
+  details?: Attributes;
   /**
    * Request details known at start (same as {@link GenAISpan.setRequest}), recorded as start
    * attributes so that samplers see them (model, server address/port...).
@@ -273,16 +280,17 @@ export class GenAISpan {
     const parent = options.parentContext ?? context.active();
     const name = nonEmpty(options.name);
     // Built imperatively (no spreads): this runs for every span on the hot path.
+    // Start attributes are what samplers see (the conventions' sampling-relevant attributes,
+    // request parameters and the application's context attributes). Our own bookkeeping is set
+    // right after start instead: the SDK validates start attributes three times (twice around
+    // the sampler, once on the span) and `setAttribute` once.
     const startAttrs: Attributes = {};
-    startAttrs[sc.ATTR_GENAI_OTEL_SPAN_KIND] = options.kind;
     if (this.operation) startAttrs[sc.ATTR_GEN_AI_OPERATION_NAME] = this.operation;
     if (options.provider) startAttrs[sc.ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
     if (name) {
       const nameKey = nameAttributeKey(options.kind, this.operation);
       if (nameKey) startAttrs[nameKey] = name;
     }
-    if (this.telemetry.framework)
-      startAttrs[sc.ATTR_GENAI_OTEL_FRAMEWORK] = this.telemetry.framework;
     const contextAttrs = getGenAIContextAttributes(parent);
     if (contextAttrs) Object.assign(startAttrs, contextAttrs);
     if (options.request) {
@@ -293,10 +301,24 @@ export class GenAISpan {
       }
     }
     if (options.attributes) Object.assign(startAttrs, options.attributes);
+    // Set after start, unless given at start (start attributes win, as they always have).
+    const details: Attributes = {};
+    if (!Object.hasOwn(startAttrs, sc.ATTR_GENAI_OTEL_SPAN_KIND))
+      details[sc.ATTR_GENAI_OTEL_SPAN_KIND] = options.kind;
+    if (this.telemetry.framework && !Object.hasOwn(startAttrs, sc.ATTR_GENAI_OTEL_FRAMEWORK))
+      details[sc.ATTR_GENAI_OTEL_FRAMEWORK] = this.telemetry.framework;
+    if (options.details) {
+      for (const k in options.details)
+        if (Object.hasOwn(options.details, k) && !Object.hasOwn(startAttrs, k))
+          details[k] = options.details[k];
+    }
     this.provider = str(startAttrs[sc.ATTR_GEN_AI_PROVIDER_NAME]);
     this.requestModel = str(startAttrs[sc.ATTR_GEN_AI_REQUEST_MODEL]);
     this.responseModel = str(startAttrs[sc.ATTR_GEN_AI_RESPONSE_MODEL]);
-    this.attrs = this.openInference || this.policy.onEvent ? { ...startAttrs } : undefined;
+    this.attrs =
+      this.openInference || this.policy.onEvent
+        ? Object.assign({}, details, startAttrs)
+        : undefined;
     const spanName = options.spanName ?? genAISpanName(options.kind, this.operation, name);
     this.startMs = toMillis(options.startTime) ?? Date.now();
     this.span =
@@ -310,6 +332,11 @@ export class GenAISpan {
         },
         parent,
       );
+    try {
+      this.span.setAttributes(details);
+    } catch (err) {
+      logSwallowed('span details', err);
+    }
     // A chain node per derived value instead of a full context copy (see ContextChain).
     let ctx = trace.setSpan(ContextChain.over(parent), this.span);
     if (options.kind === 'LLM' || options.kind === 'EMBEDDING') {

@@ -115,12 +115,13 @@ export class GenAICallbackHandler {
             name,
             parentContext: parent,
             within: parentRun?.span,
-            attributes: { [ATTR_RUN_ID]: runId },
+            details: { [ATTR_RUN_ID]: runId },
           });
           span.setAgent({ name });
         } else {
-          const attributes: Attributes = { [ATTR_RUN_ID]: runId };
+          let attributes: Attributes | undefined;
           if (parentRun === undefined && isGraph) {
+            attributes = {};
             attributes[ATTR_GEN_AI_OPERATION_NAME] = 'invoke_workflow';
             attributes[ATTR_GEN_AI_WORKFLOW_NAME] = name;
           }
@@ -130,6 +131,7 @@ export class GenAICallbackHandler {
             parentContext: parent,
             within: parentRun?.span,
             attributes,
+            details: { [ATTR_RUN_ID]: runId },
           });
         }
         if (parentRun === undefined) setConversation(span, md);
@@ -224,7 +226,8 @@ export class GenAICallbackHandler {
         provider: providerName(md?.ls_provider),
         parentContext: parent,
         within: parentRun?.span,
-        attributes: requestAttributes(request, { [ATTR_RUN_ID]: runId }),
+        attributes: requestAttributes(request, {}),
+        details: { [ATTR_RUN_ID]: runId },
       });
       if (parentRun === undefined) setConversation(span, md);
       if (span.policy.enabled) {
@@ -294,7 +297,7 @@ export class GenAICallbackHandler {
         name,
         parentContext: parent,
         within: parentRun?.span,
-        attributes: { [ATTR_RUN_ID]: runId },
+        details: { [ATTR_RUN_ID]: runId },
       });
       span.setTool({
         name,
@@ -356,7 +359,7 @@ export class GenAICallbackHandler {
         name: runDisplayName(retriever, name, 'retriever'),
         parentContext: parent,
         within: parentRun?.span,
-        attributes: { [ATTR_RUN_ID]: runId },
+        details: { [ATTR_RUN_ID]: runId },
       });
       if (span.policy.enabled && typeof query === 'string') span.setRetrieval({ query });
       if (parentRun === undefined) setConversation(span, isObj(metadata) ? metadata : undefined);

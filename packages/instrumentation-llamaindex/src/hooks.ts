@@ -1,6 +1,5 @@
 import {
   ATTR_GENAI_OTEL_EMBEDDINGS_BATCH_SIZE,
-  ATTR_GENAI_OTEL_FRAMEWORK,
   type GenAISpan,
   type GenAITelemetry,
   safely,
@@ -31,7 +30,6 @@ import { traceWorkflowRun } from './workflow.js';
 type AnyFn = (this: unknown, ...args: unknown[]) => unknown;
 type Rec = Record<string, unknown>;
 
-const FRAMEWORK = 'llamaindex';
 const MAX_PROTO_DEPTH = 16;
 const MAX_DISCOVERY_DEPTH = 3;
 
@@ -413,12 +411,8 @@ export class LlamaIndexHooks {
   // Span helpers
 
   private start(options: Parameters<GenAITelemetry['startSpan']>[0]): GenAISpan | undefined {
-    return safely('llamaindex startSpan', () =>
-      this.telemetry().startSpan({
-        ...options,
-        attributes: { [ATTR_GENAI_OTEL_FRAMEWORK]: FRAMEWORK, ...options.attributes },
-      }),
-    );
+    // `genai_otel.framework` comes from the telemetry (this instrumentation's framework name).
+    return safely('llamaindex startSpan', () => this.telemetry().startSpan(options));
   }
 
   private provider(model: unknown): string {
