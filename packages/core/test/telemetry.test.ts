@@ -283,6 +283,40 @@ describe('span naming and kinds', () => {
     await hs.t.shutdown();
   });
 
+  it('details and our bookkeeping are recorded after start: samplers do not see them', async () => {
+    const seen: any[] = [];
+    const sampler = {
+      shouldSample: (_c: unknown, _t: string, _n: string, _k: unknown, attributes: any) => {
+        seen.push({ ...attributes });
+        return { decision: 2 };
+      },
+      toString: () => 'recording sampler',
+    };
+    const hs = harness({}, { sampler });
+    hs.telemetry
+      .startSpan({
+        kind: 'TOOL',
+        name: 'search',
+        attributes: { 'app.step': 'plan', 'app.shared': 'from attributes' },
+        details: { 'app.run_id': 'r-1', 'app.shared': 'from details' },
+      })
+      .end();
+    expect(seen[0]).toEqual({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'search',
+      'app.step': 'plan',
+      'app.shared': 'from attributes',
+    });
+    const [span] = hs.t.spans();
+    expect(span.attributes).toMatchObject({
+      'genai_otel.span.kind': 'TOOL',
+      'genai_otel.framework': 'test',
+      'app.run_id': 'r-1',
+      'app.shared': 'from attributes', // a start attribute wins over a detail
+    });
+    await hs.t.shutdown();
+  });
+
   it('agent, embeddings and reranker helpers', () => {
     h.telemetry
       .startSpan({ kind: 'AGENT', name: 'a' })
