@@ -253,15 +253,21 @@ describe('span naming and kinds', () => {
     expect(a['gen_ai.request.choice.count']).toBeUndefined(); // only when != 1
   });
 
-  it('start-time attributes are visible to samplers', async () => {
-    const seen: any[] = [];
+  /** A sampler that keeps everything and records what it was shown at span start. */
+  function recordingSampler() {
+    const seen: { name: string; attributes: any }[] = [];
     const sampler = {
       shouldSample: (_c: unknown, _t: string, name: string, _k: unknown, attributes: any) => {
-        seen.push({ name, attributes });
+        seen.push({ name, attributes: { ...attributes } });
         return { decision: 2 }; // RECORD_AND_SAMPLED
       },
       toString: () => 'recording sampler',
     };
+    return { seen, sampler };
+  }
+
+  it('start-time attributes are visible to samplers', async () => {
+    const { seen, sampler } = recordingSampler();
     const hs = harness({}, { sampler });
     hs.telemetry
       .startSpan({
@@ -284,14 +290,7 @@ describe('span naming and kinds', () => {
   });
 
   it('details and our bookkeeping are recorded after start: samplers do not see them', async () => {
-    const seen: any[] = [];
-    const sampler = {
-      shouldSample: (_c: unknown, _t: string, _n: string, _k: unknown, attributes: any) => {
-        seen.push({ ...attributes });
-        return { decision: 2 };
-      },
-      toString: () => 'recording sampler',
-    };
+    const { seen, sampler } = recordingSampler();
     const hs = harness({}, { sampler });
     hs.telemetry
       .startSpan({
@@ -301,7 +300,7 @@ describe('span naming and kinds', () => {
         details: { 'app.run_id': 'r-1', 'app.shared': 'from details' },
       })
       .end();
-    expect(seen[0]).toEqual({
+    expect(seen[0].attributes).toEqual({
       'gen_ai.operation.name': 'execute_tool',
       'gen_ai.tool.name': 'search',
       'app.step': 'plan',
