@@ -1,15 +1,26 @@
 // Renders the collected results as Markdown.
-import { fmt, median, spreadPct } from './stats.mjs';
+import { fmt, median, medianInterval, spreadPct } from './stats.mjs';
 
 const HEAP_NOISE_BYTES = 1024 * 1024; // growth below this over the whole run counts as zero
 const ALTERNATIVES = ['openinference', 'traceloop'];
 
-function pairedRatio(cell, base, key = 'usPerCall') {
-  if (!cell?.rounds?.length || !base?.rounds?.length) return Number.NaN;
+/** This row's time over the base row's, block by block (blocks both rows ran). */
+function pairedRatios(cell, base, key = 'usPerCall') {
+  if (!cell?.rounds?.length || !base?.rounds?.length) return [];
   const byRound = new Map(base.rounds.map((r) => [r.round, r[key]]));
-  return median(
-    cell.rounds.filter((r) => byRound.has(r.round)).map((r) => r[key] / byRound.get(r.round)),
-  );
+  return cell.rounds.filter((r) => byRound.has(r.round)).map((r) => r[key] / byRound.get(r.round));
+}
+
+function pairedRatio(cell, base, key = 'usPerCall') {
+  return median(pairedRatios(cell, base, key));
+}
+
+/** `1.54x (95% interval 1.41-1.70)`: the paired median and its order-statistics interval. */
+function ratioWithInterval(cell, base, key) {
+  const ratios = pairedRatios(cell, base, key);
+  const [lo, hi] = medianInterval(ratios);
+  const interval = Number.isFinite(lo) ? ` (95% interval ${lo.toFixed(2)}-${hi.toFixed(2)})` : '';
+  return `${fmt.ratio(median(ratios))}${interval}`;
 }
 
 function cellStats(cell) {
@@ -194,7 +205,8 @@ export function renderReport(results, families) {
             }
             const rf = pairedRatio(ours, floor);
             const rfc = pairedRatio(ours, floor, 'cpuUsPerCall');
-            const detail = `${fmt.ratio(rf)} wall (${fmt.us(o.wall)} vs ${fmt.us(floorStats.wall)} µs/call), ${fmt.ratio(rfc)} CPU`;
+            // The intervals say how sure a verdict is on this machine (per-block ratios scatter).
+            const detail = `${ratioWithInterval(ours, floor)} wall (${fmt.us(o.wall)} vs ${fmt.us(floorStats.wall)} µs/call), ${ratioWithInterval(ours, floor, 'cpuUsPerCall')} CPU`;
             const unrecorded = rows['ours-unrecorded'];
             const decomposition = unrecorded?.rounds?.length
               ? ` With its spans not recorded (our handler, context propagation and wrappers without the SDK's span pipeline) ours is ${fmt.ratio(pairedRatio(unrecorded, floor))} wall, ${fmt.ratio(pairedRatio(unrecorded, floor, 'cpuUsPerCall'))} CPU of the floor.`

@@ -5,6 +5,29 @@ export function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
+/**
+ * A distribution-free confidence interval for the median (order statistics: the k-th smallest
+ * and k-th largest values, with k the largest count such that P(Binomial(n, 1/2) < k) <= α/2).
+ * `[NaN, NaN]` when there are too few values for the level (fewer than 6 at 95%).
+ */
+export function medianInterval(values, level = 0.95) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const n = v.length;
+  const alpha = (1 - level) / 2;
+  let k = 0;
+  let cdf = 0;
+  let term = 0.5 ** n; // P(X = 0)
+  // Largest k with P(X <= k - 1) <= alpha, walking the binomial(n, 1/2) terms.
+  for (let i = 0; i < n; i++) {
+    if (cdf + term > alpha) break;
+    cdf += term;
+    k = i + 1;
+    term = (term * (n - i)) / (i + 1);
+  }
+  if (k < 1) return [Number.NaN, Number.NaN];
+  return [v[k - 1], v[n - k]];
+}
+
 /** Max-min spread relative to the median, in percent. */
 export function spreadPct(values) {
   const v = values.filter((x) => Number.isFinite(x));
