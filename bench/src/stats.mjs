@@ -14,6 +14,12 @@ export function medianInterval(values, level = 0.95) {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   const n = v.length;
   const alpha = (1 - level) / 2;
+  if (n > 500) {
+    // 0.5 ** n underflows past ~1000 values: the normal approximation is exact enough there.
+    const z = level === 0.95 ? 1.96 : Math.SQRT2 * inverseErf(level);
+    const k = Math.max(1, Math.floor(n / 2 - (z * Math.sqrt(n)) / 2));
+    return [v[k - 1], v[n - k]];
+  }
   let k = 0;
   let cdf = 0;
   let term = 0.5 ** n; // P(X = 0)
@@ -26,6 +32,14 @@ export function medianInterval(values, level = 0.95) {
   }
   if (k < 1) return [Number.NaN, Number.NaN];
   return [v[k - 1], v[n - k]];
+}
+
+/** Inverse error function (Winitzki's approximation; enough for interval widths). */
+function inverseErf(x) {
+  const a = 0.147;
+  const ln = Math.log(1 - x * x);
+  const t = 2 / (Math.PI * a) + ln / 2;
+  return Math.sign(x) * Math.sqrt(Math.sqrt(t * t - ln / a) - t);
 }
 
 /** Max-min spread relative to the median, in percent. */
