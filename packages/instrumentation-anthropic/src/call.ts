@@ -59,6 +59,9 @@ type Obj = Record<string, any>;
  *   with `responsePromise.then(this.parseResponse)`, which does not keep the promise alive
  *   while the body is awaited). So collection only marks it; the span ends once the response
  *   has arrived and a macrotask later no parse has started.
+ * Either way the span ends at the call's last observed activity (the response's arrival, the
+ * last event read), not when the collector happened to run: a GC can come seconds or minutes
+ * later, and that time would inflate the span, the duration metric and latency-based sampling.
  */
 interface Watched {
   call: AnthropicCall;
@@ -86,6 +89,8 @@ export class AnthropicCall {
   private parseStarted = false;
   private responseArrived = false;
   private promiseDropped = false;
+  /** Epoch ms of the last thing seen of this call (start, response, an event read). */
+  private lastActivityMs = Date.now();
   /** Unregister tokens of what {@link abandoned} watches for this call. */
   private readonly watchTokens: object[] = [];
 
@@ -162,7 +167,7 @@ export class AnthropicCall {
     if (this.span.isEnded) return;
     if (kind === 'stream') {
       this.span.setAttribute(ATTR_GENAI_OTEL_CANCELLED, true);
-      this.end();
+      this.end(this.lastActivityMs);
       return;
     }
     if (this.parseStarted) return;
@@ -173,7 +178,7 @@ export class AnthropicCall {
   /** Ends a call whose promise was dropped, unless a parse started meanwhile. */
   private endIfUnparsed(): void {
     setImmediate(() => {
-      if (!this.parseStarted) this.end();
+      if (!this.parseStarted) this.end(this.lastActivityMs);
     });
   }
 
@@ -260,6 +265,7 @@ export class AnthropicCall {
 
   private onResponseProps(props: Obj): void {
     this.responseArrived = true;
+    this.lastActivityMs = Date.now();
     if (this.promiseDropped) this.endIfUnparsed();
     const response = props?.response;
     if (!response) return;
@@ -280,10 +286,12 @@ export class AnthropicCall {
           let streamToken: object | undefined;
           const observed = observeStream(data as Obj, {
             onEvent: (event) => {
+              this.lastActivityMs = Date.now();
               if (acc.add(event)) this.span.markFirstChunk();
             },
             onEnd: (end) => this.finishStream(acc, end),
             onIterate: (iterator) => {
+              this.lastActivityMs = Date.now();
               // From here whoever reads holds the iterator (a for-await loop, tee(), a helper).
               this.unwatch(streamToken);
               this.watch(iterator, 'stream');
@@ -385,11 +393,12 @@ export class AnthropicCall {
     this.end();
   }
 
-  end(): void {
+  /** Ends the span, now or at `endTimeMs` (epoch ms). */
+  end(endTimeMs?: number): void {
     if (this.span.isEnded) return;
     for (const token of this.watchTokens.splice(0)) this.unwatch(token);
     if (this.counter.attempts > 1)
       this.span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, this.counter.attempts - 1);
-    this.span.end();
+    this.span.end(endTimeMs);
   }
 }

@@ -172,16 +172,47 @@ describe('lifecycle', () => {
       }
     };
 
-    it('a Stream never iterated', async () => {
+    const ms = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
+    const pause = (msToWait: number) => new Promise((r) => setTimeout(r, msToWait));
+
+    it('a Stream never iterated: ends cancelled at the response, not at the collection', async () => {
       const c = client(Anthropic, h.server);
       h.server.enqueue(sseText({ text: ['a'] }));
       await (async () => {
-        await c.messages.create({ ...BASE_PARAMS, stream: true });
+        await c.messages.create({ ...BASE_PARAMS, model: 'claude-dropped', stream: true });
       })();
+      const arrived = Date.now();
+      await pause(100); // the collection comes later than the response, as in an application
       await collectUntilSpan();
       const spans = h.t.spans();
       expect(spans).toHaveLength(1);
       expect(spans[0].attributes['genai_otel.cancelled']).toBe(true);
+      expect(ms(spans[0].endTime)).toBeLessThanOrEqual(arrived);
+      // The duration metric does not count the time the stream lay unread either.
+      const metrics = await h.t.metricsByName();
+      const [point] = metrics
+        .get('gen_ai.client.operation.duration')
+        .dataPoints.filter((p: any) => p.attributes['gen_ai.request.model'] === 'claude-dropped');
+      expect(point.value.max).toBeLessThanOrEqual((arrived - ms(spans[0].startTime) + 1) / 1000);
+    });
+
+    it('an iterator abandoned mid-way: ends cancelled at the last event read', async () => {
+      const c = client(Anthropic, h.server);
+      h.server.enqueue(sseText({ text: ['a', 'b', 'c'] }));
+      const lastRead = await (async () => {
+        const it = (await c.messages.create({ ...BASE_PARAMS, stream: true }))[
+          Symbol.asyncIterator
+        ]();
+        await it.next();
+        await it.next();
+        return Date.now();
+      })();
+      await pause(100);
+      await collectUntilSpan();
+      const spans = h.t.spans();
+      expect(spans).toHaveLength(1);
+      expect(spans[0].attributes['genai_otel.cancelled']).toBe(true);
+      expect(ms(spans[0].endTime)).toBeLessThanOrEqual(lastRead);
     });
 
     it('an APIPromise never awaited', async () => {

@@ -528,7 +528,7 @@ export class LlamaIndexHooks {
         if (outcome.error !== undefined) span.recordError(outcome.error);
         if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
         if (outcome.error === undefined) safely('llamaindex stream end', () => onStreamEnd?.());
-        span.end();
+        span.end(outcome.endTime);
       },
     });
   }

@@ -6,6 +6,11 @@ export interface StreamOutcome {
   error?: unknown;
   /** The consumer stopped early (`break`, `return()`, `cancel()`) or dropped the stream. */
   abandoned?: boolean;
+  /**
+   * When the stream was found dropped (garbage collected): the epoch ms of its last observed
+   * activity (handed over, or a chunk delivered), for the spans' end. Undefined: end now.
+   */
+  endTime?: number;
 }
 
 export interface StreamHooks {
@@ -24,7 +29,9 @@ type AnyIter = {
 
 /**
  * Streams that are dropped without being consumed or closed still end their span when the
- * stream object is garbage collected (so no span, and nothing it holds, lives forever).
+ * stream object is garbage collected (so no span, and nothing it holds, lives forever). The
+ * span then ends at the stream's last observed activity, not at the collection, which can come
+ * much later and would inflate the span, the duration metric and latency-based sampling.
  */
 const dropped =
   typeof FinalizationRegistry === 'function'
@@ -57,16 +64,27 @@ export function isReadableStream(value: unknown): value is ReadableStream {
 export function traceStream<T>(value: T, hooks: StreamHooks): T {
   let done = false;
   const token = {};
+  let lastActivityMs = Date.now();
   const finish = (outcome: StreamOutcome) => {
     if (done) return;
     done = true;
     safely('stream end', () => dropped?.unregister(token));
     safely('stream onEnd', () => hooks.onEnd(outcome));
   };
+  // The finalizer's held value: it must not reference the stream (nor may anything it holds).
+  const collected = () => finish({ abandoned: true, endTime: lastActivityMs });
+  const observed: StreamHooks = {
+    context: hooks.context,
+    onChunk: (chunk) => {
+      lastActivityMs = Date.now();
+      hooks.onChunk?.(chunk);
+    },
+    onEnd: hooks.onEnd,
+  };
   try {
     if (isReadableStream(value)) {
-      const out = traceReadable(value, hooks, finish);
-      dropped?.register(out, () => finish({ abandoned: true }), token);
+      const out = traceReadable(value, observed, finish);
+      dropped?.register(out, collected, token);
       return out as T;
     }
     if (isAsyncIterable(value)) {
@@ -74,8 +92,8 @@ export function traceStream<T>(value: T, hooks: StreamHooks): T {
         finish({});
         return value;
       }
-      instrumentIterable(value as object, hooks, finish, () => done);
-      dropped?.register(value as object, () => finish({ abandoned: true }), token);
+      instrumentIterable(value as object, observed, finish, () => done);
+      dropped?.register(value as object, collected, token);
       return value;
     }
   } catch (err) {

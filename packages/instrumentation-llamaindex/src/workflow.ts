@@ -12,14 +12,19 @@ export function traceWorkflowRun(run: unknown, span: GenAISpan, ctx: Context): b
   const then = read(run, 'then');
   if (typeof then !== 'function') return false;
   let done = false;
-  const finish = (outcome: { value?: unknown; error?: unknown; abandoned?: boolean }) => {
+  const finish = (outcome: {
+    value?: unknown;
+    error?: unknown;
+    abandoned?: boolean;
+    endTime?: number;
+  }) => {
     if (done) return;
     done = true;
     if (outcome.error !== undefined) span.recordError(outcome.error);
     else if (outcome.value !== undefined)
       span.setOutput(read(outcome.value, 'data') ?? outcome.value);
     if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
-    span.end();
+    span.end(outcome.endTime);
   };
   Object.defineProperty(run, 'then', {
     configurable: true,
@@ -48,7 +53,8 @@ export function traceWorkflowRun(run: unknown, span: GenAISpan, ctx: Context): b
   if (isAsyncIterable(run)) {
     traceStream(run, {
       context: ctx,
-      onEnd: (outcome) => finish({ error: outcome.error, abandoned: outcome.abandoned }),
+      onEnd: (outcome) =>
+        finish({ error: outcome.error, abandoned: outcome.abandoned, endTime: outcome.endTime }),
     });
   }
   return true;

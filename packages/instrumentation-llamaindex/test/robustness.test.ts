@@ -4,7 +4,7 @@ import { parentId } from '@genai-otel/test-utils';
 import { type Tracer, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildIndex, drain, type Fakes, loadLlamaIndex, makeFakes } from './fixtures.js';
-import { byName, createHarness, spanId, traceIdOf } from './setup.js';
+import { byName, createHarness, one, spanId, traceIdOf } from './setup.js';
 
 const h = createHarness();
 let li: any;
@@ -242,11 +242,13 @@ describe('memory', () => {
     expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
   });
 
-  it('spans of streams dropped without reading end when the stream is collected', async () => {
+  it('spans of streams dropped without reading end, when collected, at their last activity', async () => {
     const gc = forceGc();
     const engine = index.asQueryEngine();
     h.t.reset();
     for (let i = 0; i < 5; i++) await engine.query({ query: `dropped ${i}`, stream: true });
+    const handedOver = Date.now();
+    await new Promise((r) => setTimeout(r, 100)); // collected later, as in an application
     for (let i = 0; i < 20 && byName(h.t.spans(), 'query').length < 5; i++) {
       await settle();
       gc();
@@ -254,9 +256,37 @@ describe('memory', () => {
     }
     // The finalizer runs as a task after a full GC (forced above, up to 20 times).
     expect(byName(h.t.spans(), 'query').length).toBeGreaterThan(0);
+    const ms = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
     for (const q of byName(h.t.spans(), 'query')) {
       expect(q.attributes['genai_otel.stream.abandoned']).toBe(true);
+      // Ended at the stream's last activity (handed over unread), not at the collection.
+      expect(ms(q.endTime)).toBeLessThanOrEqual(handedOver);
     }
+    for (const s of h.t.spans()) expect(ms(s.endTime)).toBeLessThanOrEqual(handedOver);
+  });
+
+  it('a stream dropped after some chunks ends, when collected, at the last chunk read', async () => {
+    const gc = forceGc();
+    const engine = index.asQueryEngine();
+    h.t.reset();
+    const lastRead = await (async () => {
+      const stream = await engine.query({ query: 'dropped midway', stream: true });
+      const it = stream[Symbol.asyncIterator]();
+      await it.next();
+      await it.next();
+      return Date.now();
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 20 && byName(h.t.spans(), 'query').length < 1; i++) {
+      await settle();
+      gc();
+      await settle();
+    }
+    const ms = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
+    const q = one(h.t.spans(), 'query');
+    expect(q.attributes['genai_otel.stream.abandoned']).toBe(true);
+    expect(q.attributes['genai_otel.stream.chunk_count']).toBe(2);
+    expect(ms(q.endTime)).toBeLessThanOrEqual(lastRead);
   });
 });
 
