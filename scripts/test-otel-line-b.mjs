@@ -27,6 +27,8 @@ export const LINE_B = {
   '@opentelemetry/sdk-trace': '3.1.1',
   '@opentelemetry/context-async-hooks': '3.1.1',
 };
+// The test harness's logs SDK on line B (its 3.x keeps the global provider in api 1.10's `logs`).
+const LINE_B_LOGS_SDK = '3.1.1';
 
 const keep = process.argv.includes('--keep');
 const cacheDir = join(root, 'node_modules', '.cache', 'node24');
@@ -76,7 +78,7 @@ for (const file of files) {
   cpSync(from, join(work, file));
 }
 
-// 3. Pin line B: overrides for every package, and the 3.x trace SDK for the test harness.
+// 3. Pin line B: overrides for every package, and the 3.x trace and logs SDKs for the test harness.
 const rootPkgPath = join(work, 'package.json');
 const rootPkg = JSON.parse(readFileSync(rootPkgPath, 'utf8'));
 rootPkg.pnpm = { ...rootPkg.pnpm, overrides: { ...rootPkg.pnpm?.overrides, ...LINE_B } };
@@ -84,6 +86,7 @@ writeFileSync(rootPkgPath, `${JSON.stringify(rootPkg, null, 2)}\n`);
 const utilsPath = join(work, 'tools', 'test-utils', 'package.json');
 const utils = JSON.parse(readFileSync(utilsPath, 'utf8'));
 utils.dependencies['@opentelemetry/sdk-trace'] = LINE_B['@opentelemetry/sdk-trace'];
+utils.dependencies['@opentelemetry/sdk-logs'] = LINE_B_LOGS_SDK;
 writeFileSync(utilsPath, `${JSON.stringify(utils, null, 2)}\n`);
 
 // 4. Install, build and test under Node 24.

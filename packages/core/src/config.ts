@@ -1,4 +1,5 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import type { LoggerProvider } from '@opentelemetry/api-logs';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { DEFAULT_MAX_CONTENT_LENGTH } from './serialize.js';
 
@@ -45,6 +46,12 @@ export interface GenAIInstrumentationConfig extends InstrumentationConfig {
   tracerProvider?: TracerProvider;
   /** Meter provider to use instead of the global one (same as `setMeterProvider`). */
   meterProvider?: MeterProvider;
+  /**
+   * Logger provider for the `gen_ai.client.inference.operation.details` content event
+   * (`EVENT_ONLY` / `SPAN_AND_EVENT`), instead of the global one (same as `setLoggerProvider`).
+   * With neither, the event is recorded on the span instead of as a log record.
+   */
+  loggerProvider?: LoggerProvider;
 }
 
 export const ENV_CAPTURE_CONTENT = 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';

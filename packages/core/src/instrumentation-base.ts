@@ -1,9 +1,11 @@
+import type { LoggerProvider } from '@opentelemetry/api-logs';
 import {
   InstrumentationBase,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
 import type { GenAIInstrumentationConfig } from './config.js';
 import { logSwallowed } from './guard.js';
+import { globalLogger } from './logs.js';
 import { GenAITelemetry } from './telemetry.js';
 
 /**
@@ -19,6 +21,8 @@ export abstract class GenAIInstrumentationBase<
   declare private telemetryInstance: GenAITelemetry | undefined;
   // Not initialised here: InstrumentationBase runs init()/enable() before subclass fields exist.
   declare private manualModules: Set<unknown> | undefined;
+  /** Set by `setLoggerProvider` (the config's, or one `registerInstrumentations` passes). */
+  declare private explicitLoggerProvider: LoggerProvider | undefined;
 
   protected constructor(
     name: string,
@@ -30,6 +34,12 @@ export abstract class GenAIInstrumentationBase<
     // Providers given in the config win over the global ones, as `setTracerProvider` would.
     if (config.tracerProvider) this.setTracerProvider(config.tracerProvider);
     if (config.meterProvider) this.setMeterProvider(config.meterProvider);
+    if (config.loggerProvider) this.setLoggerProvider(config.loggerProvider);
+  }
+
+  override setLoggerProvider(loggerProvider: LoggerProvider): void {
+    super.setLoggerProvider(loggerProvider);
+    this.explicitLoggerProvider = loggerProvider;
   }
 
   /** Spans and metrics for this instrumentation (created on first use). */
@@ -43,6 +53,10 @@ export abstract class GenAIInstrumentationBase<
         () => this.meter,
         () => this.getConfig(),
         this.frameworkName,
+        () =>
+          this.explicitLoggerProvider
+            ? this.logger
+            : globalLogger(this.instrumentationName, this.instrumentationVersion),
       );
     }
     return this.telemetryInstance as GenAITelemetry;

@@ -12,6 +12,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import type { LogAttributes, Logger } from '@opentelemetry/api-logs';
 import { type GenAIInstrumentationConfig, resolveSemconv } from './config.js';
 import { ContentPolicy } from './content.js';
 import { getGenAIContextAttributes } from './context-attributes.js';
@@ -194,11 +195,16 @@ export function genAISpanName(
 export class GenAITelemetry {
   private metricsCache: GenAIMetrics | undefined;
 
+  /**
+   * @param getLogger The logger for content events, or undefined (also its absence) when no
+   *   LoggerProvider is configured: the event then goes on the span.
+   */
   constructor(
     private readonly getTracer: () => Tracer,
     private readonly getMeter: () => Meter,
     private readonly getConfig: () => GenAIInstrumentationConfig,
     readonly framework: string,
+    private readonly getLogger?: () => Logger | undefined,
   ) {}
 
   get tracer(): Tracer {
@@ -210,6 +216,11 @@ export class GenAITelemetry {
     if (!this.metricsCache || this.metricsCache.meter !== meter)
       this.metricsCache = new GenAIMetrics(meter);
     return this.metricsCache;
+  }
+
+  /** Where content events go: a logger, or undefined for a span event. Never throws. */
+  contentLogger(): Logger | undefined {
+    return this.getLogger ? safely('content logger', this.getLogger, undefined) : undefined;
   }
 
   /** The content policy for a call starting now. */
@@ -715,7 +726,7 @@ export class GenAISpan {
       }
     }
     if (!this.spanRecording) return; // metrics above still count sampled-out calls
-    if (this.policy.onEvent) safely('content event', () => this.emitContentEvent());
+    if (this.policy.onEvent) safely('content event', () => this.emitContentEvent(endMs));
     if (this.openInference && this.attrs) {
       const attrs = this.attrs;
       safely('openinference', () =>
@@ -735,16 +746,23 @@ export class GenAISpan {
   }
 
   /**
-   * EVENT_ONLY / SPAN_AND_EVENT: content on a `gen_ai.client.inference.operation.details` span
+   * EVENT_ONLY / SPAN_AND_EVENT: content on a `gen_ai.client.inference.operation.details`
    * event, together with the operation's identifying attributes. Every value passes the
    * redact hook and the length limit.
+   *
+   * The event is a log record, as the conventions define events, when a LoggerProvider is
+   * configured: it carries this span's trace and span ids, and structured values (messages as
+   * arrays of objects). Without one it is a span event with JSON strings, as span attributes
+   * must be, so that content the user asked for is not silently lost.
    */
-  private emitContentEvent(): void {
-    const event: Attributes = {};
+  private emitContentEvent(endMs: number): void {
+    const logger = this.telemetry.contentLogger();
+    const event: Record<string, unknown> = {};
     const put = (key: string, value: unknown) => {
       if (value === undefined) return;
       const text = this.policy.render(key, value);
-      if (text !== undefined) event[key] = text;
+      if (text === undefined) return;
+      event[key] = logger && typeof value !== 'string' ? structured(text) : text;
     };
     const c = this.content;
     put(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, c.systemInstructions);
@@ -767,7 +785,16 @@ export class GenAISpan {
       const v = this.attrs?.[key];
       if (v !== undefined) event[key] = v;
     }
-    this.span.addEvent(sc.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS, event);
+    if (logger) {
+      logger.emit({
+        eventName: sc.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS,
+        timestamp: endMs,
+        context: this.context,
+        attributes: event as LogAttributes,
+      });
+      return;
+    }
+    this.span.addEvent(sc.EVENT_GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS, event as Attributes);
   }
 
   /**
@@ -852,6 +879,18 @@ function errorMessage(error: unknown): string {
     return String(error);
   } catch {
     return 'unknown error';
+  }
+}
+
+/**
+ * Rendered structured content back as a value (log records take structured values): the
+ * rendering stays valid JSON when it is cut, but a redact hook may return anything.
+ */
+function structured(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

@@ -4,7 +4,12 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { messageBody, sseText } from '@genai-otel/test-utils';
+import {
+  createTestLogs,
+  messageBody,
+  setGlobalLoggerProvider,
+  sseText,
+} from '@genai-otel/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicInstrumentor } from '../src/index.js';
 import {
@@ -137,6 +142,32 @@ describe('lifecycle', () => {
     expect(JSON.parse(ev.attributes['gen_ai.output.messages'])[0].parts).toEqual([
       { type: 'text', content: 'Hello there' },
     ]);
+  });
+
+  it('EVENT_ONLY with a LoggerProvider: the details event is a log record in the chat span', async () => {
+    h.inst.setConfig({ captureContent: 'EVENT_ONLY' });
+    const logs = createTestLogs();
+    const undo = setGlobalLoggerProvider(logs.loggerProvider);
+    try {
+      const c = client(Anthropic, h.server);
+      await c.messages.create(BASE_PARAMS);
+    } finally {
+      undo();
+    }
+    const [span] = h.t.spans();
+    expect(span.events.filter((e: any) => e.name !== 'exception')).toHaveLength(0);
+    const [record] = logs.records();
+    expect(record.eventName).toBe('gen_ai.client.inference.operation.details');
+    expect(record.instrumentationScope.name).toBe('@genai-otel/instrumentation-anthropic');
+    expect(record.spanContext.spanId).toBe(span.spanContext().spanId);
+    expect(record.attributes['gen_ai.input.messages']).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Say hello' }] },
+    ]);
+    expect(record.attributes['gen_ai.output.messages'][0].parts).toEqual([
+      { type: 'text', content: 'Hello there' },
+    ]);
+    expect(record.attributes['gen_ai.request.model']).toBe('claude-test');
+    await logs.shutdown();
   });
 
   it('the redact hook and the length limit apply to captured content', async () => {

@@ -27,6 +27,46 @@ export function metricsSdk(): any {
   return require('@opentelemetry/sdk-metrics');
 }
 
+export function logsSdk(): any {
+  return require('@opentelemetry/sdk-logs');
+}
+
+export interface TestLogs {
+  loggerProvider: any;
+  exporter: any;
+  /** Emitted log records, in emit order. */
+  records(): any[];
+  reset(): void;
+  shutdown(): Promise<void>;
+}
+
+/** A real SDK LoggerProvider exporting to memory (the same calls on both lines). */
+export function createTestLogs(): TestLogs {
+  const sdk = logsSdk();
+  const exporter = new sdk.InMemoryLogRecordExporter();
+  const loggerProvider = new sdk.LoggerProvider({
+    processors: [new sdk.SimpleLogRecordProcessor({ exporter })],
+  });
+  return {
+    loggerProvider,
+    exporter,
+    records: () => exporter.getFinishedLogRecords(),
+    reset: () => exporter.reset(),
+    shutdown: () => loggerProvider.shutdown(),
+  };
+}
+
+/**
+ * Registers a LoggerProvider globally where this line's API keeps it (`logs` of
+ * `@opentelemetry/api` 1.10, else `@opentelemetry/api-logs`). Returns the undo.
+ */
+export function setGlobalLoggerProvider(provider: unknown): () => void {
+  const apiLogs = (require('@opentelemetry/api') as { logs?: any }).logs;
+  const logsApi = apiLogs ?? require('@opentelemetry/api-logs').logs;
+  logsApi.setGlobalLoggerProvider(provider);
+  return () => logsApi.disable();
+}
+
 /** A span processor that works on both lines (3.x takes an options object). */
 export function simpleProcessor(exporter: unknown): any {
   const sdk = traceSdk();
