@@ -5,7 +5,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import type { GenAIInstrumentationConfig } from './config.js';
 import { logSwallowed } from './guard.js';
-import { globalLogger } from './logs.js';
+import { globalLogger, isGlobalLoggerProvider } from './logs.js';
 import { GenAITelemetry } from './telemetry.js';
 
 /**
@@ -39,7 +39,9 @@ export abstract class GenAIInstrumentationBase<
 
   override setLoggerProvider(loggerProvider: LoggerProvider): void {
     super.setLoggerProvider(loggerProvider);
-    this.explicitLoggerProvider = loggerProvider;
+    this.explicitLoggerProvider = isGlobalLoggerProvider(loggerProvider)
+      ? undefined
+      : loggerProvider;
   }
 
   /** Spans and metrics for this instrumentation (created on first use). */

@@ -24,6 +24,21 @@ function registeredLogsApi(): LogsApiLike | undefined {
   return undefined;
 }
 
+/**
+ * Whether `provider` is what a global logs API hands out: the registered provider, or the API's
+ * proxy when none is registered. `registerInstrumentations` passes exactly that when it is
+ * given no provider, so it must not count as a choice of provider (the global one is looked up
+ * at use instead). The proxy may come from another copy of the API package than ours (the one
+ * `@opentelemetry/instrumentation` depends on), so it is recognised by its delegate setter
+ * rather than by identity.
+ */
+export function isGlobalLoggerProvider(provider: unknown): boolean {
+  if (provider === apiLogs.getLoggerProvider()) return true;
+  const inApi = (api as unknown as { logs?: LogsApiLike }).logs;
+  if (inApi !== undefined && provider === inApi.getLoggerProvider()) return true;
+  return typeof (provider as { _setDelegate?: unknown } | null)?._setDelegate === 'function';
+}
+
 let cachedProvider: LoggerProvider | undefined;
 const cachedLoggers = new Map<string, Logger>();
 

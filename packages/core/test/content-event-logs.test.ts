@@ -9,6 +9,7 @@ import {
   type TestLogs,
   type TestTelemetry,
 } from '@genai-otel/test-utils';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   GenAIInstrumentationBase,
@@ -189,6 +190,24 @@ describe('which LoggerProvider an instrumentation uses', () => {
     undo();
     undo = undefined;
     expect(call(inst).events.map((e: any) => e.name)).toEqual([EVENT]);
+  });
+
+  it('registerInstrumentations without a logger provider hands over the global proxy: still the global one, looked up at use', () => {
+    t = createTestTelemetry();
+    l = createTestLogs();
+    const inst = new BareInstrumentation({ captureContent: 'EVENT_ONLY' });
+    const unregister = registerInstrumentations({
+      instrumentations: [inst],
+      tracerProvider: t.tracerProvider,
+    });
+    try {
+      expect(call(inst).events.map((e: any) => e.name)).toEqual([EVENT]); // none registered
+      undo = setGlobalLoggerProvider(l.loggerProvider);
+      expect(call(inst).events).toHaveLength(0);
+      expect(l.records()).toHaveLength(1);
+    } finally {
+      unregister();
+    }
   });
 
   it('a logger that throws never breaks the call, and the span still ends', () => {

@@ -3,7 +3,12 @@
  * total: bad values are ignored (with a diag warning) rather than thrown.
  */
 import { diag } from '@opentelemetry/api';
-import type { MetricExporterName, OtlpProtocol, TraceExporterName } from './types.js';
+import type {
+  LogExporterName,
+  MetricExporterName,
+  OtlpProtocol,
+  TraceExporterName,
+} from './types.js';
 
 export function env(name: string): string | undefined {
   try {
@@ -43,43 +48,62 @@ export function envList(name: string): string[] | undefined {
 
 const TRACE_EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
 const METRIC_EXPORTERS: readonly string[] = ['console', 'otlp', 'prometheus', 'none'];
+const LOG_EXPORTERS: readonly string[] = ['console', 'otlp', 'none'];
 
-function otlpEndpointConfigured(signal: 'TRACES' | 'METRICS'): boolean {
+type Signal = 'TRACES' | 'METRICS' | 'LOGS';
+
+function otlpEndpointConfigured(signal: Signal): boolean {
   return (
     env('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined ||
     env(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`) !== undefined
   );
 }
 
+/**
+ * An `OTEL_*_EXPORTER` list: known names only (others are ignored with a warning), empty for
+ * `none`; when the variable is unset, `otlp` if an OTLP endpoint is set, else `fallback`.
+ */
+function exportersFromEnv<T extends string>(
+  variable: string,
+  known: readonly string[],
+  signal: Signal,
+  fallback: T[],
+): T[] {
+  const list = envList(variable);
+  if (list) {
+    const names = list.filter((n) => {
+      if (known.includes(n)) return true;
+      diag.warn(`genai-otel: unknown ${variable} entry "${n}" ignored`);
+      return false;
+    }) as T[];
+    return names.includes('none' as T) ? [] : names;
+  }
+  return otlpEndpointConfigured(signal) ? ['otlp' as T] : fallback;
+}
+
 /** `OTEL_TRACES_EXPORTER`; else `otlp` if an OTLP endpoint is set; else `console`. */
 export function traceExportersFromEnv(): TraceExporterName[] {
-  const list = envList('OTEL_TRACES_EXPORTER');
-  if (list) {
-    const known = list.filter((n) => {
-      if (TRACE_EXPORTERS.includes(n)) return true;
-      diag.warn(`genai-otel: unknown OTEL_TRACES_EXPORTER entry "${n}" ignored`);
-      return false;
-    }) as TraceExporterName[];
-    return known.includes('none') ? [] : known;
-  }
-  return otlpEndpointConfigured('TRACES') ? ['otlp'] : ['console'];
+  return exportersFromEnv<TraceExporterName>('OTEL_TRACES_EXPORTER', TRACE_EXPORTERS, 'TRACES', [
+    'console',
+  ]);
 }
 
 /** `OTEL_METRICS_EXPORTER`; else `otlp` if an OTLP endpoint is set; else none. */
 export function metricExportersFromEnv(): MetricExporterName[] {
-  const list = envList('OTEL_METRICS_EXPORTER');
-  if (list) {
-    const known = list.filter((n) => {
-      if (METRIC_EXPORTERS.includes(n)) return true;
-      diag.warn(`genai-otel: unknown OTEL_METRICS_EXPORTER entry "${n}" ignored`);
-      return false;
-    }) as MetricExporterName[];
-    return known.includes('none') ? [] : known;
-  }
-  return otlpEndpointConfigured('METRICS') ? ['otlp'] : [];
+  return exportersFromEnv<MetricExporterName>(
+    'OTEL_METRICS_EXPORTER',
+    METRIC_EXPORTERS,
+    'METRICS',
+    [],
+  );
 }
 
-export function otlpProtocolFromEnv(signal: 'TRACES' | 'METRICS'): OtlpProtocol | undefined {
+/** `OTEL_LOGS_EXPORTER`; else `otlp` if an OTLP endpoint is set; else none. */
+export function logExportersFromEnv(): LogExporterName[] {
+  return exportersFromEnv<LogExporterName>('OTEL_LOGS_EXPORTER', LOG_EXPORTERS, 'LOGS', []);
+}
+
+export function otlpProtocolFromEnv(signal: Signal): OtlpProtocol | undefined {
   const raw = env(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ?? env('OTEL_EXPORTER_OTLP_PROTOCOL');
   if (raw === undefined) return undefined;
   if (raw === 'http/protobuf' || raw === 'http/json' || raw === 'grpc') return raw;

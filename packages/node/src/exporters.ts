@@ -6,16 +6,21 @@
  */
 import { createRequire } from 'node:module';
 import { diag } from '@opentelemetry/api';
+import type * as OtlpHttpLogs from '@opentelemetry/exporter-logs-otlp-http';
+import type * as OtlpProtoLogs from '@opentelemetry/exporter-logs-otlp-proto';
 import type * as OtlpHttpMetrics from '@opentelemetry/exporter-metrics-otlp-http';
 import type * as OtlpProtoMetrics from '@opentelemetry/exporter-metrics-otlp-proto';
 import type * as Prometheus from '@opentelemetry/exporter-prometheus';
 import type * as OtlpHttpTraces from '@opentelemetry/exporter-trace-otlp-http';
 import type * as OtlpProtoTraces from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as LogsSdk from '@opentelemetry/sdk-logs';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { envNumber, otlpProtocolFromEnv } from './env.js';
 import { TreeSpanExporter } from './tree-exporter.js';
 import type {
   ConsoleTreeOptions,
+  LogExporterConfig,
+  LogExporterName,
   MetricExporterConfig,
   MetricExporterName,
   OtlpOptions,
@@ -33,7 +38,7 @@ const localRequire = createRequire(import.meta.url);
  * OTLP exporter with its protobuf code costs ~100 ms of start-up, and most set-ups use one
  * or two of the five. (They are our dependencies, so they resolve from here.)
  */
-const exporterPackages = {
+export const exporterPackages = {
   otlpProtoTraces: () =>
     localRequire('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProtoTraces,
   otlpHttpTraces: () =>
@@ -43,6 +48,11 @@ const exporterPackages = {
   otlpHttpMetrics: () =>
     localRequire('@opentelemetry/exporter-metrics-otlp-http') as typeof OtlpHttpMetrics,
   prometheus: () => localRequire('@opentelemetry/exporter-prometheus') as typeof Prometheus,
+  otlpProtoLogs: () =>
+    localRequire('@opentelemetry/exporter-logs-otlp-proto') as typeof OtlpProtoLogs,
+  otlpHttpLogs: () => localRequire('@opentelemetry/exporter-logs-otlp-http') as typeof OtlpHttpLogs,
+  /** The logs SDK too: most set-ups export no logs, and never pay for loading it. */
+  logsSdk: () => localRequire('@opentelemetry/sdk-logs') as typeof LogsSdk,
 };
 
 /** One trace destination: its exporter and how its export stage should run. */
@@ -102,7 +112,7 @@ export function createTraceDestination(
   }
 }
 
-function resolveProtocol(otlp: OtlpOptions, signal: 'TRACES' | 'METRICS'): OtlpProtocol {
+function resolveProtocol(otlp: OtlpOptions, signal: 'TRACES' | 'METRICS' | 'LOGS'): OtlpProtocol {
   return otlp.protocol ?? otlpProtocolFromEnv(signal) ?? 'http/protobuf';
 }
 
@@ -110,10 +120,15 @@ function resolveProtocol(otlp: OtlpOptions, signal: 'TRACES' | 'METRICS'): OtlpP
 function otlpExporterConfig(
   otlp: OtlpOptions,
   protocol: OtlpProtocol,
-  signal: 'traces' | 'metrics',
+  signal: 'traces' | 'metrics' | 'logs',
 ): Record<string, unknown> {
   const config: Record<string, unknown> = {};
-  const full = signal === 'traces' ? otlp.tracesEndpoint : otlp.metricsEndpoint;
+  const full =
+    signal === 'traces'
+      ? otlp.tracesEndpoint
+      : signal === 'metrics'
+        ? otlp.metricsEndpoint
+        : otlp.logsEndpoint;
   if (full) config.url = full;
   else if (otlp.endpoint) {
     const base = otlp.endpoint.replace(/\/+$/, '');
@@ -155,6 +170,50 @@ export function createOtlpMetricExporter(otlp: OtlpOptions): any {
   if (protocol === 'http/json')
     return new (exporterPackages.otlpHttpMetrics().OTLPMetricExporter)(config);
   return new (exporterPackages.otlpProtoMetrics().OTLPMetricExporter)(config);
+}
+
+export function createOtlpLogExporter(otlp: OtlpOptions): any {
+  const protocol = resolveProtocol(otlp, 'LOGS');
+  const config = otlpExporterConfig(otlp, protocol, 'logs');
+  if (protocol === 'grpc') {
+    if (config.headers) {
+      config.metadata = toGrpcMetadata(config.headers as Record<string, string>);
+      delete config.headers;
+    }
+    const grpc = optionalPeer('@opentelemetry/exporter-logs-otlp-grpc');
+    return new grpc.OTLPLogExporter(config);
+  }
+  if (protocol === 'http/json')
+    return new (exporterPackages.otlpHttpLogs().OTLPLogExporter)(config);
+  return new (exporterPackages.otlpProtoLogs().OTLPLogExporter)(config);
+}
+
+/**
+ * A log record processor for one entry of `logExporters`: exporters batch (with the logs SDK's
+ * defaults and `OTEL_BLRP_*` variables; `batch` is the span queues'), the console one exports
+ * each record at once.
+ */
+export function createLogRecordProcessor(
+  entry: LogExporterName | LogExporterConfig | object,
+  shared: { otlp?: OtlpOptions },
+): any | undefined {
+  const sdk = exporterPackages.logsSdk();
+  const isExporter = typeof entry === 'object' && typeof (entry as any).export === 'function';
+  if (isExporter) return new sdk.BatchLogRecordProcessor({ exporter: entry as any });
+  const config = (typeof entry === 'string' ? { type: entry } : entry) as LogExporterConfig;
+  switch (config.type) {
+    case 'none':
+      return undefined;
+    case 'console':
+      return new sdk.SimpleLogRecordProcessor({ exporter: new sdk.ConsoleLogRecordExporter() });
+    case 'otlp':
+      return new sdk.BatchLogRecordProcessor({
+        exporter: createOtlpLogExporter({ ...shared.otlp, ...config.otlp }),
+      });
+    default:
+      diag.warn(`genai-otel: unknown log exporter "${String(config.type)}"`);
+      return undefined;
+  }
 }
 
 function toGrpcMetadata(headers: Record<string, string>): any {

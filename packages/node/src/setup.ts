@@ -1,4 +1,5 @@
 import { GenAIContextSpanProcessor, logSwallowed } from '@genai-otel/core';
+import * as apiNamespace from '@opentelemetry/api';
 import {
   context,
   DiagConsoleLogger,
@@ -8,6 +9,7 @@ import {
   propagation,
   trace,
 } from '@opentelemetry/api';
+import { logs as apiLogs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   CompositePropagator,
@@ -23,6 +25,7 @@ import {
   env,
   envBool,
   instrumentationSelectionFromEnv,
+  logExportersFromEnv,
   metricExportersFromEnv,
   traceExportersFromEnv,
 } from './env.js';
@@ -34,7 +37,13 @@ import {
   syncPatchedBuiltins,
 } from './esm-patching.js';
 import { BoundedExportSpanProcessor } from './export-processor.js';
-import { createMetricReader, createTraceDestination, type TraceDestination } from './exporters.js';
+import {
+  createLogRecordProcessor,
+  createMetricReader,
+  createTraceDestination,
+  exporterPackages,
+  type TraceDestination,
+} from './exporters.js';
 import { createHttpInstrumentations } from './http-instrumentations.js';
 import { createGenAIInstrumentations } from './instrumentations.js';
 import { buildResource } from './resource.js';
@@ -198,6 +207,7 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
     }
   }
   const meterProvider = new MeterProvider({ resource, readers });
+  const loggerProvider = createLoggerProvider(options, resource);
   // --- traces: several destinations with per-trace selections, or the plain exporters list
   const destinationConfigs = options.destinations ?? destinationsFromEnv();
   let exportStage: TraceExportStage;
@@ -249,7 +259,13 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
 
   // --- globals (each one we manage to register is released again on shutdown; one that was
   // already registered by the application is kept and left alone)
-  const owned = { context: false, propagation: false, trace: false, metrics: false };
+  const owned = {
+    context: false,
+    propagation: false,
+    trace: false,
+    metrics: false,
+    logs: [] as LogsApi[],
+  };
   if (registerGlobal) {
     owned.context = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     if (!owned.context)
@@ -261,6 +277,7 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
     );
     owned.trace = trace.setGlobalTracerProvider(tracerProvider);
     owned.metrics = metrics.setGlobalMeterProvider(meterProvider);
+    if (loggerProvider) owned.logs = registerGlobalLoggerProvider(loggerProvider);
   }
 
   // --- instrumentations
@@ -285,7 +302,12 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
     awaited,
   );
   const esm = { mode: esmPlan.mode, preloaded: [] as string[], hook: registerPlannedHook(esmPlan) };
-  const unregister = registerInstrumentations({ instrumentations, tracerProvider, meterProvider });
+  const unregister = registerInstrumentations({
+    instrumentations,
+    tracerProvider,
+    meterProvider,
+    loggerProvider,
+  });
   if (!esm.hook && esmPlan.mode !== 'off') syncPatchedBuiltins(http);
   const ready = runPreloads(esmPlan, esm);
 
@@ -295,6 +317,7 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
     esm,
     tracerProvider,
     meterProvider,
+    loggerProvider,
     instrumentations,
     exportStats,
     enabled: true,
@@ -302,6 +325,7 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
       await Promise.all([
         tracerProvider.forceFlush().catch((err: unknown) => logSwallowed('trace flush', err)),
         meterProvider.forceFlush().catch((err: unknown) => logSwallowed('metric flush', err)),
+        loggerProvider?.forceFlush().catch((err: unknown) => logSwallowed('log flush', err)),
       ]);
     },
     shutdown: () => {
@@ -314,8 +338,10 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
         await Promise.all([
           tracerProvider.shutdown().catch((err: unknown) => logSwallowed('trace shutdown', err)),
           meterProvider.shutdown().catch((err: unknown) => logSwallowed('metric shutdown', err)),
+          loggerProvider?.shutdown().catch((err: unknown) => logSwallowed('log shutdown', err)),
         ]);
         // Release our globals so that a later set-up in the same process can register.
+        for (const logsApi of owned.logs) logsApi.disable();
         if (owned.trace) trace.disable();
         if (owned.metrics) metrics.disable();
         if (owned.propagation) propagation.disable();
@@ -332,6 +358,50 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
     );
   }
   return handle;
+}
+
+interface LogsApi {
+  setGlobalLoggerProvider(provider: any): unknown;
+  getLoggerProvider(): unknown;
+  disable(): void;
+}
+
+/**
+ * The logs SDK's provider when any log exporter is configured (undefined otherwise: the SDK
+ * is not even loaded, and content events stay span events).
+ */
+function createLoggerProvider(options: SetupTelemetryOptions, resource: unknown): any | undefined {
+  const processors: any[] = [];
+  for (const entry of options.logExporters ?? logExportersFromEnv()) {
+    try {
+      const processor = createLogRecordProcessor(entry, { otlp: options.otlp });
+      if (processor) processors.push(processor);
+    } catch (err) {
+      diag.error(`genai-otel: log exporter not created: ${(err as Error).message}`);
+    }
+  }
+  if (processors.length === 0) return undefined;
+  return new (exporterPackages.logsSdk().LoggerProvider)({ resource: resource as any, processors });
+}
+
+/**
+ * Registers the provider globally in every logs API present: `@opentelemetry/api-logs` (the
+ * API of SDK 2.x) and, with `@opentelemetry/api` 1.10+, the API's own `logs`. Returns those
+ * where it was registered (an application's own provider is kept and left alone).
+ */
+function registerGlobalLoggerProvider(provider: unknown): LogsApi[] {
+  const owned: LogsApi[] = [];
+  const inApi = (apiNamespace as unknown as { logs?: LogsApi }).logs;
+  for (const logsApi of inApi ? [apiLogs as LogsApi, inApi] : [apiLogs as LogsApi]) {
+    try {
+      logsApi.setGlobalLoggerProvider(provider);
+      if (logsApi.getLoggerProvider() === provider) owned.push(logsApi);
+      else diag.debug('genai-otel: a logger provider was already registered; keeping it');
+    } catch (err) {
+      logSwallowed('register logger provider', err);
+    }
+  }
+  return owned;
 }
 
 /** Paths of the Prometheus endpoint, when one is configured (its scrapes are not traced). */

@@ -33,6 +33,7 @@ export interface SamplerLike {
 }
 
 export type TraceExporterName = 'console' | 'otlp' | 'none';
+export type LogExporterName = 'console' | 'otlp' | 'none';
 export type MetricExporterName = 'console' | 'otlp' | 'prometheus' | 'none';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
@@ -46,6 +47,8 @@ export interface OtlpOptions {
   endpoint?: string;
   /** Full traces URL (no path appended). Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`. */
   tracesEndpoint?: string;
+  /** Full logs URL (no path appended). Default: `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`. */
+  logsEndpoint?: string;
   /** Full metrics URL (no path appended). Default: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`. */
   metricsEndpoint?: string;
   /** Default: `OTEL_EXPORTER_OTLP_(TRACES_|METRICS_)PROTOCOL`, else `http/protobuf`. */
@@ -65,6 +68,12 @@ export interface TraceExporterConfig {
   console?: ConsoleTreeOptions;
   /** A name for this destination in export statistics (default: the type). */
   name?: string;
+}
+
+export interface LogExporterConfig {
+  type: LogExporterName;
+  /** Overrides of the shared `otlp` options for this exporter. */
+  otlp?: OtlpOptions;
 }
 
 export interface MetricExporterConfig {
@@ -146,6 +155,14 @@ export interface SetupTelemetryOptions {
    * A MetricReader instance may be passed too.
    */
   metricExporters?: Array<MetricExporterName | MetricExporterConfig | object>;
+  /**
+   * Where log records go: the GenAI content event (`gen_ai.client.inference.operation.details`)
+   * in `EVENT_ONLY` / `SPAN_AND_EVENT` capture modes, and anything the application logs through
+   * the OpenTelemetry logs API. Default: `OTEL_LOGS_EXPORTER`; else `otlp` when an OTLP
+   * endpoint variable is set; else none (the content event then stays a span event). A
+   * LogRecordExporter instance may be passed too.
+   */
+  logExporters?: Array<LogExporterName | LogExporterConfig | object>;
   /**
    * Several backends, each with its own per-trace selection (all, errors only, adaptive,
    * attribute routing) and its own bounded queue; replaces `traceExporters`. Default:
@@ -244,6 +261,8 @@ export interface TelemetryHandle {
   esm: EsmPatchingInfo;
   tracerProvider: TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> };
   meterProvider: MeterProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  /** The logs SDK's LoggerProvider, when a log exporter is configured. */
+  loggerProvider?: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
   /** The instrumentations that were enabled (GenAI ones first). */
   instrumentations: Instrumentation[];
   /** Per-exporter counters (exported / dropped). */

@@ -31,6 +31,19 @@ export interface ReceivedMetric {
   resource: Record<string, unknown>;
 }
 
+export interface ReceivedLogRecord {
+  eventName: string;
+  /** Hex, empty when the record is not in a span context. */
+  traceId: string;
+  spanId: string;
+  timeUnixNano: bigint;
+  severityNumber: number;
+  body: unknown;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope: { name: string; version: string };
+}
+
 export interface ReceivedRequest {
   path: string;
   contentType: string;
@@ -56,6 +69,7 @@ export interface OtlpReceiver {
   readonly port: number;
   readonly spans: ReceivedSpan[];
   readonly metrics: ReceivedMetric[];
+  readonly logs: ReceivedLogRecord[];
   readonly requests: ReceivedRequest[];
   /** Every HTTP request that arrived, whatever the behaviour (hung and failed ones too). */
   readonly attempts: number;
@@ -64,6 +78,8 @@ export interface OtlpReceiver {
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
   /** Resolves once a metric with this name arrived. */
   waitForMetric(name: string, timeoutMs?: number): Promise<ReceivedMetric>;
+  /** Resolves once at least `count` log records arrived. */
+  waitForLogs(count: number, timeoutMs?: number): Promise<ReceivedLogRecord[]>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -74,6 +90,7 @@ export async function startOtlpReceiver(
   let behaviour: ReceiverBehaviour = options.behaviour ?? { kind: 'ok' };
   const spans: ReceivedSpan[] = [];
   const metrics: ReceivedMetric[] = [];
+  const logs: ReceivedLogRecord[] = [];
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
   let attempts = 0;
@@ -128,11 +145,13 @@ export async function startOtlpReceiver(
         if (path.endsWith('/v1/traces')) request.items = pushAll(spans, spansFromJson(json));
         else if (path.endsWith('/v1/metrics'))
           request.items = pushAll(metrics, metricsFromJson(json));
+        else if (path.endsWith('/v1/logs')) request.items = pushAll(logs, logsFromJson(json));
       } else if (contentType.includes('protobuf')) {
         request.encoding = 'protobuf';
         if (path.endsWith('/v1/traces')) request.items = pushAll(spans, spansFromProtobuf(body));
         else if (path.endsWith('/v1/metrics'))
           request.items = pushAll(metrics, metricsFromProtobuf(body));
+        else if (path.endsWith('/v1/logs')) request.items = pushAll(logs, logsFromProtobuf(body));
       }
     } catch (err) {
       requests.push(request);
@@ -175,6 +194,7 @@ export async function startOtlpReceiver(
     port,
     spans,
     metrics,
+    logs,
     requests,
     get attempts() {
       return attempts;
@@ -192,9 +212,17 @@ export async function startOtlpReceiver(
     waitForMetric(name, timeoutMs = 10_000) {
       return waitFor(() => metrics.find((m) => m.name === name), timeoutMs, `metric ${name}`);
     },
+    waitForLogs(count, timeoutMs = 10_000) {
+      return waitFor(
+        () => (logs.length >= count ? logs : undefined),
+        timeoutMs,
+        `${count} log records`,
+      );
+    },
     reset() {
       spans.length = 0;
       metrics.length = 0;
+      logs.length = 0;
       requests.length = 0;
       attempts = 0;
     },
@@ -285,6 +313,30 @@ function metricsFromJson(json: any): ReceivedMetric[] {
     const resource = jsonAttributes(rm.resource?.attributes);
     for (const sm of rm.scopeMetrics ?? [])
       for (const m of sm.metrics ?? []) out.push({ name: m.name, unit: m.unit ?? '', resource });
+  }
+  return out;
+}
+
+export function logsFromJson(json: any): ReceivedLogRecord[] {
+  const out: ReceivedLogRecord[] = [];
+  for (const rl of json?.resourceLogs ?? []) {
+    const resource = jsonAttributes(rl.resource?.attributes);
+    for (const sl of rl.scopeLogs ?? []) {
+      const scope = { name: sl.scope?.name ?? '', version: sl.scope?.version ?? '' };
+      for (const r of sl.logRecords ?? []) {
+        out.push({
+          eventName: r.eventName ?? '',
+          traceId: jsonId(r.traceId),
+          spanId: jsonId(r.spanId),
+          timeUnixNano: BigInt(r.timeUnixNano ?? 0),
+          severityNumber: Number(r.severityNumber ?? 0),
+          body: jsonValue(r.body),
+          attributes: jsonAttributes(r.attributes),
+          resource,
+          scope,
+        });
+      }
+    }
   }
   return out;
 }
@@ -432,6 +484,38 @@ export function metricsFromProtobuf(buf: Buffer): ReceivedMetric[] {
       for (const mBuf of bytesOf(decodeMessage(smBuf), 2)) {
         const m = decodeMessage(mBuf);
         out.push({ name: str(m, 1), unit: str(m, 3), resource });
+      }
+    }
+  }
+  return out;
+}
+
+/** Decodes an `ExportLogsServiceRequest`. */
+export function logsFromProtobuf(buf: Buffer): ReceivedLogRecord[] {
+  const out: ReceivedLogRecord[] = [];
+  for (const rlBuf of bytesOf(decodeMessage(buf), 1)) {
+    const rl = decodeMessage(rlBuf);
+    const resourceBuf = bytesOf(rl, 1)[0];
+    const resource = resourceBuf ? pbAttributes(resourceBuf, 1) : {};
+    for (const slBuf of bytesOf(rl, 2)) {
+      const sl = decodeMessage(slBuf);
+      const scopeBuf = bytesOf(sl, 1)[0];
+      const scopeF = scopeBuf ? decodeMessage(scopeBuf) : new Map();
+      const scope = { name: str(scopeF, 1), version: str(scopeF, 2) };
+      for (const rBuf of bytesOf(sl, 2)) {
+        const r = decodeMessage(rBuf);
+        const bodyBuf = bytesOf(r, 5)[0];
+        out.push({
+          eventName: str(r, 12),
+          traceId: hex(r, 9),
+          spanId: hex(r, 10),
+          timeUnixNano: uint(r, 1),
+          severityNumber: Number(uint(r, 2)),
+          body: bodyBuf ? anyValue(bodyBuf) : undefined,
+          attributes: keyValues(bytesOf(r, 6)),
+          resource,
+          scope,
+        });
       }
     }
   }

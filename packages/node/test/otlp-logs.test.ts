@@ -1,0 +1,154 @@
+/**
+ * Log export: the GenAI content event (`EVENT_ONLY`) as an OTLP log record, from the real
+ * Anthropic instrumentation and SDK (against the fake API on 127.0.0.1) to a real OTLP receiver.
+ */
+import { createRequire } from 'node:module';
+import {
+  type FakeAnthropic,
+  messageBody,
+  type OtlpReceiver,
+  startFakeAnthropic,
+  startOtlpReceiver,
+} from '@genai-otel/test-utils';
+import { trace } from '@opentelemetry/api';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { logExportersFromEnv } from '../src/env.js';
+import { setupTelemetry } from '../src/index.js';
+import type { OtlpProtocol, SetupTelemetryOptions, TelemetryHandle } from '../src/types.js';
+
+const require = createRequire(import.meta.url);
+const EVENT = 'gen_ai.client.inference.operation.details';
+let receiver: OtlpReceiver;
+let api: FakeAnthropic;
+let handle: TelemetryHandle | undefined;
+
+beforeEach(async () => {
+  receiver = await startOtlpReceiver();
+  api = await startFakeAnthropic();
+});
+afterEach(async () => {
+  await handle?.shutdown();
+  handle = undefined;
+  await receiver.close();
+  await api.close();
+  vi.unstubAllEnvs();
+});
+
+/** Set-up, then the SDK loaded afterwards as an application would, and one chat call. */
+async function chatCall(options: SetupTelemetryOptions) {
+  handle = setupTelemetry({
+    metricExporters: [],
+    instrumentations: { anthropic: true, langchain: false, llamaindex: false },
+    httpInstrumentation: false,
+    esmHook: false,
+    captureContent: 'EVENT_ONLY',
+    ...options,
+  });
+  const sdk = require('@anthropic-ai/sdk');
+  (handle.instrumentations[0] as any).manuallyInstrument?.(sdk);
+  const Anthropic = sdk.default ?? sdk.Anthropic ?? sdk;
+  const client = new Anthropic({
+    apiKey: 'sk-ant-never-recorded',
+    baseURL: api.url,
+    maxRetries: 0,
+  });
+  api.enqueue({ kind: 'json', body: messageBody({ model: 'claude-test' }) });
+  await client.messages.create({
+    model: 'claude-test',
+    max_tokens: 16,
+    messages: [{ role: 'user', content: 'What is OTLP?' }],
+  });
+  await handle.forceFlush();
+}
+
+describe.each<OtlpProtocol>(['http/protobuf', 'http/json'])(
+  'OTLP log export over %s',
+  (protocol) => {
+    it('the content event arrives as a log record in the chat span, with structured content', async () => {
+      await chatCall({
+        serviceName: 'logs-svc',
+        traceExporters: [{ type: 'otlp' }],
+        logExporters: ['otlp'],
+        otlp: { endpoint: receiver.url, protocol },
+      });
+      const [record] = await receiver.waitForLogs(1);
+      const spans = await receiver.waitForSpans(1);
+      const chat = spans.find((s) => s.name === 'chat claude-test')!;
+      expect(receiver.requests.some((r) => r.path === '/v1/logs')).toBe(true);
+      expect(record!.eventName).toBe(EVENT);
+      expect(record!.traceId).toBe(chat.traceId);
+      expect(record!.spanId).toBe(chat.spanId);
+      expect(record!.scope.name).toBe('@genai-otel/instrumentation-anthropic');
+      expect(record!.resource['service.name']).toBe('logs-svc');
+      expect(record!.attributes['gen_ai.input.messages']).toEqual([
+        { role: 'user', parts: [{ type: 'text', content: 'What is OTLP?' }] },
+      ]);
+      expect(record!.attributes['gen_ai.request.model']).toBe('claude-test');
+      // Content is on the log record only: not on the span, as an attribute or an event.
+      expect(chat.attributes['gen_ai.input.messages']).toBeUndefined();
+      expect(chat.events.map((e) => e.name)).not.toContain(EVENT);
+      // Never the API key.
+      expect(
+        JSON.stringify(receiver.logs, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      ).not.toContain('sk-ant-never-recorded');
+    });
+  },
+);
+
+describe('log exporters from the standard variables', () => {
+  it('OTEL_LOGS_EXPORTER, else otlp when an OTLP endpoint is set, else none', () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', '');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', '');
+    vi.stubEnv('OTEL_LOGS_EXPORTER', '');
+    expect(logExportersFromEnv()).toEqual([]);
+    vi.stubEnv('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'http://127.0.0.1:4318/v1/logs');
+    expect(logExportersFromEnv()).toEqual(['otlp']);
+    vi.stubEnv('OTEL_LOGS_EXPORTER', 'none');
+    expect(logExportersFromEnv()).toEqual([]);
+    vi.stubEnv('OTEL_LOGS_EXPORTER', 'console,bogus');
+    expect(logExportersFromEnv()).toEqual(['console']);
+  });
+
+  it('OTEL_EXPORTER_OTLP_ENDPOINT alone sends traces and content events, each to its path', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.url);
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
+    await chatCall({});
+    await receiver.waitForLogs(1);
+    await receiver.waitForSpans(1);
+    const paths = new Set(receiver.requests.map((r) => r.path));
+    expect(paths).toEqual(new Set(['/v1/traces', '/v1/logs']));
+    expect(receiver.requests.every((r) => r.encoding === 'json')).toBe(true);
+  });
+
+  it('without a log exporter the content event stays on the span', async () => {
+    await chatCall({
+      traceExporters: [{ type: 'otlp' }],
+      logExporters: [],
+      otlp: { endpoint: receiver.url },
+    });
+    expect(handle!.loggerProvider).toBeUndefined();
+    const spans = await receiver.waitForSpans(1);
+    expect(spans[0]!.events.map((e) => e.name)).toContain(EVENT);
+    expect(receiver.logs).toHaveLength(0);
+  });
+
+  it('shutdown releases the global logger provider for a later set-up', async () => {
+    await chatCall({
+      logExporters: ['otlp'],
+      traceExporters: [],
+      otlp: { endpoint: receiver.url },
+    });
+    const registered = handle!.loggerProvider;
+    expect(registered).toBeDefined();
+    await handle!.shutdown();
+    handle = undefined;
+    await chatCall({
+      logExporters: ['otlp'],
+      traceExporters: [],
+      otlp: { endpoint: receiver.url },
+    });
+    expect(handle!.loggerProvider).not.toBe(registered);
+    expect(trace.getTracerProvider()).toBeDefined();
+    await receiver.waitForLogs(2);
+  });
+});
