@@ -1,3 +1,4 @@
+import { createTestLogs, setGlobalLoggerProvider } from '@genai-otel/test-utils';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixtures, USAGE } from './fixtures.js';
@@ -304,6 +305,56 @@ describe('retrievers, tools, RAG', () => {
     const span = byName(telemetry.spans(), 'retrieval FakeRetriever');
     expect(span.attributes['gen_ai.retrieval.query.text']).toContain('capital of France');
     expect(span.attributes['gen_ai.retrieval.documents']).toContain('Paris is the capital');
+  });
+
+  it('EVENT_ONLY with a LoggerProvider: content as log records in each run span, none on spans', async () => {
+    instrumentation.setConfig({ captureContent: 'EVENT_ONLY' });
+    const logs = createTestLogs();
+    const undo = setGlobalLoggerProvider(logs.loggerProvider);
+    try {
+      const retriever = new FakeRetriever({ output: docs() });
+      const chain = RunnableSequence.from([
+        async (q: string) => ({ q, context: await retriever.invoke(q) }),
+        prompt(),
+        new UsageChatModel(),
+        new StringOutputParser(),
+      ]);
+      await chain.invoke('capital of France');
+    } finally {
+      undo();
+    }
+    const spans = telemetry.spans();
+    const llm = byName(spans, 'chat fake-model-1');
+    const retrieval = byName(spans, 'retrieval FakeRetriever');
+    for (const span of spans) {
+      expect(span.events.map((e: any) => e.name)).not.toContain(
+        'gen_ai.client.inference.operation.details',
+      );
+      expect(span.attributes['gen_ai.input.messages']).toBeUndefined();
+      // (Document ids and scores are not content: they stay on the retrieval span.)
+      expect(String(span.attributes['gen_ai.retrieval.documents'] ?? '')).not.toContain('Paris');
+    }
+    const records = logs.records();
+    const recordOf = (span: any) =>
+      records.find((r: any) => r.spanContext?.spanId === span.spanContext().spanId);
+    const llmRecord = recordOf(llm);
+    expect(llmRecord.eventName).toBe('gen_ai.client.inference.operation.details');
+    expect(llmRecord.spanContext.traceId).toBe(llm.spanContext().traceId);
+    expect(llmRecord.attributes['gen_ai.input.messages'].at(-1)).toEqual({
+      role: 'user',
+      parts: [{ type: 'text', content: 'capital of France' }],
+    });
+    expect(llmRecord.attributes['gen_ai.output.messages'][0].parts[0].content).toBe(
+      'the answer is 42',
+    );
+    const retrievalRecord = recordOf(retrieval);
+    expect(retrievalRecord.attributes['gen_ai.retrieval.query.text']).toBe('capital of France');
+    expect(retrievalRecord.attributes['gen_ai.retrieval.documents'][0]).toMatchObject({
+      id: 'd1',
+      score: 0.9,
+      content: 'Paris is the capital of France',
+    });
+    await logs.shutdown();
   });
 
   it('tool span: execute_tool {name}, call id, type; arguments/result only with capture', async () => {
