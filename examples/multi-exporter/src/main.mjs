@@ -2,7 +2,8 @@
 // keeps both errors and the slow one (whole traces) and a small share of the rest, and the
 // console and OTLP destinations get the same kept traces; Prometheus counts all 40 calls.
 import Anthropic from '@anthropic-ai/sdk';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { startFakeAnthropic } from './fake-anthropic.mjs';
 import { prometheusPort, sink, telemetry } from './telemetry.mjs';
 
@@ -52,8 +53,11 @@ for (const s of telemetry.exportStats()) {
 if (sink)
   console.log(`otlp sink: ${sink.received.traceIds.size} traces, ${sink.received.spans} spans`);
 
-// Prometheus sees every call, sampled or not.
-const metricsText = await (await fetch(`http://127.0.0.1:${prometheusPort}/metrics`)).text();
+// Prometheus sees every call, sampled or not. (This scrape is the example's own bookkeeping,
+// not part of the app: tracing is suppressed for it, so it makes no trace of its own.)
+const metricsText = await context.with(suppressTracing(context.active()), async () =>
+  (await fetch(`http://127.0.0.1:${prometheusPort}/metrics`)).text(),
+);
 for (const line of metricsText.split('\n')) {
   if (/^gen_ai_client_operation_duration_count|^gen_ai_client_token_usage_sum/.test(line)) {
     console.log(`prometheus: ${line.replace(/,?otel_scope_(name|version)="[^"]*"/g, '')}`);
