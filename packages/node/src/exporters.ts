@@ -140,52 +140,58 @@ function otlpExporterConfig(
   return config;
 }
 
-export function createOtlpTraceExporter(otlp: OtlpOptions): SpanExporterLike {
-  const protocol = resolveProtocol(otlp, 'TRACES');
-  const config = otlpExporterConfig(otlp, protocol, 'traces');
+type ExporterClass = new (config: Record<string, unknown>) => any;
+
+/** Where each signal's OTLP exporter class comes from, by protocol. */
+const OTLP_EXPORTERS: Record<
+  'traces' | 'metrics' | 'logs',
+  { grpcPackage: string; grpcClass: string; json: () => ExporterClass; proto: () => ExporterClass }
+> = {
+  traces: {
+    grpcPackage: '@opentelemetry/exporter-trace-otlp-grpc',
+    grpcClass: 'OTLPTraceExporter',
+    json: () => exporterPackages.otlpHttpTraces().OTLPTraceExporter as ExporterClass,
+    proto: () => exporterPackages.otlpProtoTraces().OTLPTraceExporter as ExporterClass,
+  },
+  metrics: {
+    grpcPackage: '@opentelemetry/exporter-metrics-otlp-grpc',
+    grpcClass: 'OTLPMetricExporter',
+    json: () => exporterPackages.otlpHttpMetrics().OTLPMetricExporter as ExporterClass,
+    proto: () => exporterPackages.otlpProtoMetrics().OTLPMetricExporter as ExporterClass,
+  },
+  logs: {
+    grpcPackage: '@opentelemetry/exporter-logs-otlp-grpc',
+    grpcClass: 'OTLPLogExporter',
+    json: () => exporterPackages.otlpHttpLogs().OTLPLogExporter as ExporterClass,
+    proto: () => exporterPackages.otlpProtoLogs().OTLPLogExporter as ExporterClass,
+  },
+};
+
+/** The OTLP exporter of one signal, for the protocol the options or variables choose. */
+function createOtlpExporter(otlp: OtlpOptions, signal: 'traces' | 'metrics' | 'logs'): any {
+  const protocol = resolveProtocol(otlp, signal.toUpperCase() as 'TRACES' | 'METRICS' | 'LOGS');
+  const config = otlpExporterConfig(otlp, protocol, signal);
+  const kind = OTLP_EXPORTERS[signal];
   if (protocol === 'grpc') {
     if (config.headers) {
       config.metadata = toGrpcMetadata(config.headers as Record<string, string>);
       delete config.headers;
     }
-    const grpc = optionalPeer('@opentelemetry/exporter-trace-otlp-grpc');
-    return new grpc.OTLPTraceExporter(config);
+    return new (optionalPeer(kind.grpcPackage)[kind.grpcClass] as ExporterClass)(config);
   }
-  if (protocol === 'http/json')
-    return new (exporterPackages.otlpHttpTraces().OTLPTraceExporter)(config) as SpanExporterLike;
-  return new (exporterPackages.otlpProtoTraces().OTLPTraceExporter)(config) as SpanExporterLike;
+  return new (protocol === 'http/json' ? kind.json() : kind.proto())(config);
+}
+
+export function createOtlpTraceExporter(otlp: OtlpOptions): SpanExporterLike {
+  return createOtlpExporter(otlp, 'traces') as SpanExporterLike;
 }
 
 export function createOtlpMetricExporter(otlp: OtlpOptions): any {
-  const protocol = resolveProtocol(otlp, 'METRICS');
-  const config = otlpExporterConfig(otlp, protocol, 'metrics');
-  if (protocol === 'grpc') {
-    if (config.headers) {
-      config.metadata = toGrpcMetadata(config.headers as Record<string, string>);
-      delete config.headers;
-    }
-    const grpc = optionalPeer('@opentelemetry/exporter-metrics-otlp-grpc');
-    return new grpc.OTLPMetricExporter(config);
-  }
-  if (protocol === 'http/json')
-    return new (exporterPackages.otlpHttpMetrics().OTLPMetricExporter)(config);
-  return new (exporterPackages.otlpProtoMetrics().OTLPMetricExporter)(config);
+  return createOtlpExporter(otlp, 'metrics');
 }
 
 export function createOtlpLogExporter(otlp: OtlpOptions): any {
-  const protocol = resolveProtocol(otlp, 'LOGS');
-  const config = otlpExporterConfig(otlp, protocol, 'logs');
-  if (protocol === 'grpc') {
-    if (config.headers) {
-      config.metadata = toGrpcMetadata(config.headers as Record<string, string>);
-      delete config.headers;
-    }
-    const grpc = optionalPeer('@opentelemetry/exporter-logs-otlp-grpc');
-    return new grpc.OTLPLogExporter(config);
-  }
-  if (protocol === 'http/json')
-    return new (exporterPackages.otlpHttpLogs().OTLPLogExporter)(config);
-  return new (exporterPackages.otlpProtoLogs().OTLPLogExporter)(config);
+  return createOtlpExporter(otlp, 'logs');
 }
 
 /**
