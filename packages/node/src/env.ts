@@ -103,6 +103,28 @@ export function logExportersFromEnv(): LogExporterName[] {
   return exportersFromEnv<LogExporterName>('OTEL_LOGS_EXPORTER', LOG_EXPORTERS, 'LOGS', []);
 }
 
+/**
+ * The log record batch settings from `OTEL_BLRP_*` (the logs SDK takes them as options only):
+ * positive whole numbers; anything else is left to the SDK's defaults.
+ */
+export function logBatchFromEnv(): {
+  scheduledDelayMillis?: number;
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  exportTimeoutMillis?: number;
+} {
+  const out: Record<string, number> = {};
+  const read = (key: string, name: string) => {
+    const n = envNumber(name);
+    if (n !== undefined && n > 0) out[key] = Math.floor(n);
+  };
+  read('scheduledDelayMillis', 'OTEL_BLRP_SCHEDULE_DELAY');
+  read('maxQueueSize', 'OTEL_BLRP_MAX_QUEUE_SIZE');
+  read('maxExportBatchSize', 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE');
+  read('exportTimeoutMillis', 'OTEL_BLRP_EXPORT_TIMEOUT');
+  return out;
+}
+
 export function otlpProtocolFromEnv(signal: Signal): OtlpProtocol | undefined {
   const raw = env(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ?? env('OTEL_EXPORTER_OTLP_PROTOCOL');
   if (raw === undefined) return undefined;

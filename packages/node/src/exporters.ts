@@ -15,7 +15,7 @@ import type * as OtlpHttpTraces from '@opentelemetry/exporter-trace-otlp-http';
 import type * as OtlpProtoTraces from '@opentelemetry/exporter-trace-otlp-proto';
 import type * as LogsSdk from '@opentelemetry/sdk-logs';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { envNumber, otlpProtocolFromEnv } from './env.js';
+import { envNumber, logBatchFromEnv, otlpProtocolFromEnv } from './env.js';
 import { TreeSpanExporter } from './tree-exporter.js';
 import type {
   ConsoleTreeOptions,
@@ -195,9 +195,9 @@ export function createOtlpLogExporter(otlp: OtlpOptions): any {
 }
 
 /**
- * A log record processor for one entry of `logExporters`: exporters batch (with the logs SDK's
- * defaults and `OTEL_BLRP_*` variables; `batch` is the span queues'), the console one exports
- * each record at once.
+ * A log record processor for one entry of `logExporters`: exporters batch (the logs SDK's
+ * defaults, overridden by the `OTEL_BLRP_*` variables; `batch` is the span queues'), the
+ * console one exports each record at once.
  */
 export function createLogRecordProcessor(
   entry: LogExporterName | LogExporterConfig | object,
@@ -205,7 +205,8 @@ export function createLogRecordProcessor(
 ): any | undefined {
   const sdk = exporterPackages.logsSdk();
   const isExporter = typeof entry === 'object' && typeof (entry as any).export === 'function';
-  if (isExporter) return new sdk.BatchLogRecordProcessor({ exporter: entry as any });
+  if (isExporter)
+    return new sdk.BatchLogRecordProcessor({ exporter: entry as any, ...logBatchFromEnv() });
   const config = (typeof entry === 'string' ? { type: entry } : entry) as LogExporterConfig;
   switch (config.type) {
     case 'none':
@@ -215,6 +216,7 @@ export function createLogRecordProcessor(
     case 'otlp':
       return new sdk.BatchLogRecordProcessor({
         exporter: createOtlpLogExporter({ ...shared.otlp, ...config.otlp }),
+        ...logBatchFromEnv(),
       });
     default:
       diag.warn(`genai-otel: unknown log exporter "${String(config.type)}"`);

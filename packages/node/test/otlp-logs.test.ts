@@ -12,7 +12,8 @@ import {
 } from '@genai-otel/test-utils';
 import { trace } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { logExportersFromEnv } from '../src/env.js';
+import { logBatchFromEnv, logExportersFromEnv } from '../src/env.js';
+import { createLogRecordProcessor } from '../src/exporters.js';
 import { setupTelemetry } from '../src/index.js';
 import type { OtlpProtocol, SetupTelemetryOptions, TelemetryHandle } from '../src/types.js';
 
@@ -107,6 +108,24 @@ describe('log exporters from the standard variables', () => {
     expect(logExportersFromEnv()).toEqual([]);
     vi.stubEnv('OTEL_LOGS_EXPORTER', 'console,bogus');
     expect(logExportersFromEnv()).toEqual(['console']);
+  });
+
+  it('OTEL_BLRP_* set the log record batch queue (the logs SDK takes options only)', async () => {
+    vi.stubEnv('OTEL_BLRP_SCHEDULE_DELAY', '250');
+    vi.stubEnv('OTEL_BLRP_MAX_QUEUE_SIZE', '100');
+    vi.stubEnv('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', '10');
+    vi.stubEnv('OTEL_BLRP_EXPORT_TIMEOUT', 'soon');
+    expect(logBatchFromEnv()).toEqual({
+      scheduledDelayMillis: 250,
+      maxQueueSize: 100,
+      maxExportBatchSize: 10,
+    });
+    const processor = createLogRecordProcessor('otlp', { otlp: { endpoint: receiver.url } });
+    expect(processor._scheduledDelayMillis).toBe(250);
+    expect(processor._maxQueueSize).toBe(100);
+    expect(processor._maxExportBatchSize).toBe(10);
+    expect(processor._exportTimeoutMillis).toBe(30_000); // the SDK's default
+    await processor.shutdown();
   });
 
   it('OTEL_EXPORTER_OTLP_ENDPOINT alone sends traces and content events, each to its path', async () => {
