@@ -275,70 +275,73 @@ function jsonId(id: unknown): string {
   return Buffer.from(id, 'base64').toString('hex');
 }
 
-export function spansFromJson(json: any): ReceivedSpan[] {
-  const out: ReceivedSpan[] = [];
-  for (const rs of json?.resourceSpans ?? []) {
-    const resource = jsonAttributes(rs.resource?.attributes);
-    for (const ss of rs.scopeSpans ?? []) {
-      const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' };
-      for (const s of ss.spans ?? []) {
-        const parent = jsonId(s.parentSpanId);
-        out.push({
-          traceId: jsonId(s.traceId),
-          spanId: jsonId(s.spanId),
-          parentSpanId: parent || undefined,
-          traceState: s.traceState ?? '',
-          name: s.name ?? '',
-          kind: Number(s.kind ?? 0),
-          startTimeUnixNano: BigInt(s.startTimeUnixNano ?? 0),
-          endTimeUnixNano: BigInt(s.endTimeUnixNano ?? 0),
-          attributes: jsonAttributes(s.attributes),
-          events: (s.events ?? []).map((e: any) => ({
-            name: e.name ?? '',
-            attributes: jsonAttributes(e.attributes),
-          })),
-          status: { code: Number(s.status?.code ?? 0), message: s.status?.message ?? '' },
-          resource,
-          scope,
-        });
-      }
+type Scope = { name: string; version: string };
+
+/**
+ * The items of an OTLP/JSON export request, with their resource and scope: every signal nests
+ * them the same way (`resourceSpans[].scopeSpans[].spans[]`, and likewise for metrics, logs).
+ */
+function jsonScopedItems<T>(
+  list: any[] | undefined,
+  scopesKey: string,
+  itemsKey: string,
+  item: (raw: any, resource: Record<string, unknown>, scope: Scope) => T,
+): T[] {
+  const out: T[] = [];
+  for (const r of list ?? []) {
+    const resource = jsonAttributes(r.resource?.attributes);
+    for (const sc of r[scopesKey] ?? []) {
+      const scope = { name: sc.scope?.name ?? '', version: sc.scope?.version ?? '' };
+      for (const raw of sc[itemsKey] ?? []) out.push(item(raw, resource, scope));
     }
   }
   return out;
+}
+
+export function spansFromJson(json: any): ReceivedSpan[] {
+  return jsonScopedItems(json?.resourceSpans, 'scopeSpans', 'spans', (s, resource, scope) => {
+    const parent = jsonId(s.parentSpanId);
+    return {
+      traceId: jsonId(s.traceId),
+      spanId: jsonId(s.spanId),
+      parentSpanId: parent || undefined,
+      traceState: s.traceState ?? '',
+      name: s.name ?? '',
+      kind: Number(s.kind ?? 0),
+      startTimeUnixNano: BigInt(s.startTimeUnixNano ?? 0),
+      endTimeUnixNano: BigInt(s.endTimeUnixNano ?? 0),
+      attributes: jsonAttributes(s.attributes),
+      events: (s.events ?? []).map((e: any) => ({
+        name: e.name ?? '',
+        attributes: jsonAttributes(e.attributes),
+      })),
+      status: { code: Number(s.status?.code ?? 0), message: s.status?.message ?? '' },
+      resource,
+      scope,
+    };
+  });
 }
 
 function metricsFromJson(json: any): ReceivedMetric[] {
-  const out: ReceivedMetric[] = [];
-  for (const rm of json?.resourceMetrics ?? []) {
-    const resource = jsonAttributes(rm.resource?.attributes);
-    for (const sm of rm.scopeMetrics ?? [])
-      for (const m of sm.metrics ?? []) out.push({ name: m.name, unit: m.unit ?? '', resource });
-  }
-  return out;
+  return jsonScopedItems(json?.resourceMetrics, 'scopeMetrics', 'metrics', (m, resource) => ({
+    name: m.name,
+    unit: m.unit ?? '',
+    resource,
+  }));
 }
 
 export function logsFromJson(json: any): ReceivedLogRecord[] {
-  const out: ReceivedLogRecord[] = [];
-  for (const rl of json?.resourceLogs ?? []) {
-    const resource = jsonAttributes(rl.resource?.attributes);
-    for (const sl of rl.scopeLogs ?? []) {
-      const scope = { name: sl.scope?.name ?? '', version: sl.scope?.version ?? '' };
-      for (const r of sl.logRecords ?? []) {
-        out.push({
-          eventName: r.eventName ?? '',
-          traceId: jsonId(r.traceId),
-          spanId: jsonId(r.spanId),
-          timeUnixNano: BigInt(r.timeUnixNano ?? 0),
-          severityNumber: Number(r.severityNumber ?? 0),
-          body: jsonValue(r.body),
-          attributes: jsonAttributes(r.attributes),
-          resource,
-          scope,
-        });
-      }
-    }
-  }
-  return out;
+  return jsonScopedItems(json?.resourceLogs, 'scopeLogs', 'logRecords', (r, resource, scope) => ({
+    eventName: r.eventName ?? '',
+    traceId: jsonId(r.traceId),
+    spanId: jsonId(r.spanId),
+    timeUnixNano: BigInt(r.timeUnixNano ?? 0),
+    severityNumber: Number(r.severityNumber ?? 0),
+    body: jsonValue(r.body),
+    attributes: jsonAttributes(r.attributes),
+    resource,
+    scope,
+  }));
 }
 
 // --- protobuf wire format -------------------------------------------------------------
@@ -432,92 +435,79 @@ function keyValues(list: Buffer[]): Record<string, unknown> {
   return out;
 }
 
-/** Decodes an `ExportTraceServiceRequest`. */
-export function spansFromProtobuf(buf: Buffer): ReceivedSpan[] {
-  const out: ReceivedSpan[] = [];
-  for (const rsBuf of bytesOf(decodeMessage(buf), 1)) {
-    const rs = decodeMessage(rsBuf);
-    const resourceBuf = bytesOf(rs, 1)[0];
+type Fields = Map<number, WireValue[]>;
+
+/**
+ * The items of an OTLP protobuf export request, with their resource and scope: every signal
+ * nests them the same way (request field 1: resource X; its field 1: resource, field 2: scope
+ * X; that one's field 1: scope, field 2: the items).
+ */
+function pbScopedItems<T>(
+  buf: Buffer,
+  item: (fields: Fields, resource: Record<string, unknown>, scope: Scope) => T,
+): T[] {
+  const out: T[] = [];
+  for (const rBuf of bytesOf(decodeMessage(buf), 1)) {
+    const r = decodeMessage(rBuf);
+    const resourceBuf = bytesOf(r, 1)[0];
     const resource = resourceBuf ? pbAttributes(resourceBuf, 1) : {};
-    for (const ssBuf of bytesOf(rs, 2)) {
-      const ss = decodeMessage(ssBuf);
-      const scopeBuf = bytesOf(ss, 1)[0];
-      const scopeF = scopeBuf ? decodeMessage(scopeBuf) : new Map();
+    for (const scBuf of bytesOf(r, 2)) {
+      const sc = decodeMessage(scBuf);
+      const scopeBuf = bytesOf(sc, 1)[0];
+      const scopeF: Fields = scopeBuf ? decodeMessage(scopeBuf) : new Map();
       const scope = { name: str(scopeF, 1), version: str(scopeF, 2) };
-      for (const spanBuf of bytesOf(ss, 2)) {
-        const s = decodeMessage(spanBuf);
-        const statusBuf = bytesOf(s, 15)[0];
-        const status = statusBuf ? decodeMessage(statusBuf) : new Map();
-        const parent = hex(s, 4);
-        out.push({
-          traceId: hex(s, 1),
-          spanId: hex(s, 2),
-          parentSpanId: parent || undefined,
-          traceState: str(s, 3),
-          name: str(s, 5),
-          kind: Number(uint(s, 6)),
-          startTimeUnixNano: uint(s, 7),
-          endTimeUnixNano: uint(s, 8),
-          attributes: keyValues(bytesOf(s, 9)),
-          events: bytesOf(s, 11).map((eBuf) => {
-            const e = decodeMessage(eBuf);
-            return { name: str(e, 2), attributes: keyValues(bytesOf(e, 3)) };
-          }),
-          status: { code: Number(uint(status, 3)), message: str(status, 2) },
-          resource,
-          scope,
-        });
-      }
+      for (const itemBuf of bytesOf(sc, 2)) out.push(item(decodeMessage(itemBuf), resource, scope));
     }
   }
   return out;
+}
+
+/** Decodes an `ExportTraceServiceRequest`. */
+export function spansFromProtobuf(buf: Buffer): ReceivedSpan[] {
+  return pbScopedItems(buf, (s, resource, scope) => {
+    const statusBuf = bytesOf(s, 15)[0];
+    const status: Fields = statusBuf ? decodeMessage(statusBuf) : new Map();
+    const parent = hex(s, 4);
+    return {
+      traceId: hex(s, 1),
+      spanId: hex(s, 2),
+      parentSpanId: parent || undefined,
+      traceState: str(s, 3),
+      name: str(s, 5),
+      kind: Number(uint(s, 6)),
+      startTimeUnixNano: uint(s, 7),
+      endTimeUnixNano: uint(s, 8),
+      attributes: keyValues(bytesOf(s, 9)),
+      events: bytesOf(s, 11).map((eBuf) => {
+        const e = decodeMessage(eBuf);
+        return { name: str(e, 2), attributes: keyValues(bytesOf(e, 3)) };
+      }),
+      status: { code: Number(uint(status, 3)), message: str(status, 2) },
+      resource,
+      scope,
+    };
+  });
 }
 
 /** Decodes the metric names (and units) of an `ExportMetricsServiceRequest`. */
 export function metricsFromProtobuf(buf: Buffer): ReceivedMetric[] {
-  const out: ReceivedMetric[] = [];
-  for (const rmBuf of bytesOf(decodeMessage(buf), 1)) {
-    const rm = decodeMessage(rmBuf);
-    const resourceBuf = bytesOf(rm, 1)[0];
-    const resource = resourceBuf ? pbAttributes(resourceBuf, 1) : {};
-    for (const smBuf of bytesOf(rm, 2)) {
-      for (const mBuf of bytesOf(decodeMessage(smBuf), 2)) {
-        const m = decodeMessage(mBuf);
-        out.push({ name: str(m, 1), unit: str(m, 3), resource });
-      }
-    }
-  }
-  return out;
+  return pbScopedItems(buf, (m, resource) => ({ name: str(m, 1), unit: str(m, 3), resource }));
 }
 
 /** Decodes an `ExportLogsServiceRequest`. */
 export function logsFromProtobuf(buf: Buffer): ReceivedLogRecord[] {
-  const out: ReceivedLogRecord[] = [];
-  for (const rlBuf of bytesOf(decodeMessage(buf), 1)) {
-    const rl = decodeMessage(rlBuf);
-    const resourceBuf = bytesOf(rl, 1)[0];
-    const resource = resourceBuf ? pbAttributes(resourceBuf, 1) : {};
-    for (const slBuf of bytesOf(rl, 2)) {
-      const sl = decodeMessage(slBuf);
-      const scopeBuf = bytesOf(sl, 1)[0];
-      const scopeF = scopeBuf ? decodeMessage(scopeBuf) : new Map();
-      const scope = { name: str(scopeF, 1), version: str(scopeF, 2) };
-      for (const rBuf of bytesOf(sl, 2)) {
-        const r = decodeMessage(rBuf);
-        const bodyBuf = bytesOf(r, 5)[0];
-        out.push({
-          eventName: str(r, 12),
-          traceId: hex(r, 9),
-          spanId: hex(r, 10),
-          timeUnixNano: uint(r, 1),
-          severityNumber: Number(uint(r, 2)),
-          body: bodyBuf ? anyValue(bodyBuf) : undefined,
-          attributes: keyValues(bytesOf(r, 6)),
-          resource,
-          scope,
-        });
-      }
-    }
-  }
-  return out;
+  return pbScopedItems(buf, (r, resource, scope) => {
+    const bodyBuf = bytesOf(r, 5)[0];
+    return {
+      eventName: str(r, 12),
+      traceId: hex(r, 9),
+      spanId: hex(r, 10),
+      timeUnixNano: uint(r, 1),
+      severityNumber: Number(uint(r, 2)),
+      body: bodyBuf ? anyValue(bodyBuf) : undefined,
+      attributes: keyValues(bytesOf(r, 6)),
+      resource,
+      scope,
+    };
+  });
 }
