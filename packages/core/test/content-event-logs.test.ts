@@ -130,31 +130,30 @@ describe('content event as a log record', () => {
 });
 
 describe('which LoggerProvider an instrumentation uses', () => {
+  /** An `EVENT_ONLY` instrumentation on a fresh tracer provider, and a LoggerProvider at hand. */
+  function bare(config: (logs: TestLogs) => GenAIInstrumentationConfig = () => ({})) {
+    t = createTestTelemetry();
+    l = createTestLogs();
+    return new BareInstrumentation({
+      captureContent: 'EVENT_ONLY',
+      tracerProvider: t.tracerProvider,
+      ...config(l),
+    });
+  }
+
   function call(inst: BareInstrumentation) {
     llmCall(inst.telemetry);
     return t.spans().at(-1);
   }
 
   it('none configured: the event stays on the span (content is not lost)', () => {
-    t = createTestTelemetry();
-    const inst = new BareInstrumentation({
-      captureContent: 'EVENT_ONLY',
-      tracerProvider: t.tracerProvider,
-    });
-    const span = call(inst);
+    const span = call(bare());
     expect(span.events.map((e: any) => e.name)).toEqual([EVENT]);
     expect(typeof span.events[0].attributes['gen_ai.input.messages']).toBe('string');
   });
 
   it('the config `loggerProvider`', () => {
-    t = createTestTelemetry();
-    l = createTestLogs();
-    const inst = new BareInstrumentation({
-      captureContent: 'EVENT_ONLY',
-      tracerProvider: t.tracerProvider,
-      loggerProvider: l.loggerProvider,
-    });
-    const span = call(inst);
+    const span = call(bare((logs) => ({ loggerProvider: logs.loggerProvider })));
     expect(span.events).toHaveLength(0);
     const [record] = l.records();
     expect(record.eventName).toBe(EVENT);
@@ -163,24 +162,14 @@ describe('which LoggerProvider an instrumentation uses', () => {
   });
 
   it('setLoggerProvider (what registerInstrumentations and the NodeSDK call)', () => {
-    t = createTestTelemetry();
-    l = createTestLogs();
-    const inst = new BareInstrumentation({
-      captureContent: 'EVENT_ONLY',
-      tracerProvider: t.tracerProvider,
-    });
+    const inst = bare();
     inst.setLoggerProvider(l.loggerProvider);
     call(inst);
     expect(l.records()).toHaveLength(1);
   });
 
   it('the global provider, registered after the instrumentation was created', () => {
-    t = createTestTelemetry();
-    l = createTestLogs();
-    const inst = new BareInstrumentation({
-      captureContent: 'EVENT_ONLY',
-      tracerProvider: t.tracerProvider,
-    });
+    const inst = bare();
     call(inst);
     expect(l.records()).toHaveLength(0); // not registered yet: a span event
     undo = setGlobalLoggerProvider(l.loggerProvider);
@@ -193,9 +182,7 @@ describe('which LoggerProvider an instrumentation uses', () => {
   });
 
   it('registerInstrumentations without a logger provider hands over the global proxy: still the global one, looked up at use', () => {
-    t = createTestTelemetry();
-    l = createTestLogs();
-    const inst = new BareInstrumentation({ captureContent: 'EVENT_ONLY' });
+    const inst = bare(() => ({ tracerProvider: undefined }));
     const unregister = registerInstrumentations({
       instrumentations: [inst],
       tracerProvider: t.tracerProvider,
@@ -211,20 +198,15 @@ describe('which LoggerProvider an instrumentation uses', () => {
   });
 
   it('a logger that throws never breaks the call, and the span still ends', () => {
-    t = createTestTelemetry();
-    const inst = new BareInstrumentation({
-      captureContent: 'EVENT_ONLY',
-      tracerProvider: t.tracerProvider,
-      loggerProvider: {
-        getLogger: () => ({
-          enabled: () => true,
-          emit: () => {
-            throw new Error('exporter down');
-          },
-        }),
-      },
-    });
-    const span = call(inst);
+    const throwing = {
+      getLogger: () => ({
+        enabled: () => true,
+        emit: () => {
+          throw new Error('exporter down');
+        },
+      }),
+    };
+    const span = call(bare(() => ({ loggerProvider: throwing })));
     expect(span.name).toBe('chat claude-x');
   });
 });
