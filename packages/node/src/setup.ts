@@ -207,7 +207,6 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
     }
   }
   const meterProvider = new MeterProvider({ resource, readers });
-  const loggerProvider = createLoggerProvider(options, resource);
   // --- traces: several destinations with per-trace selections, or the plain exporters list
   const destinationConfigs = options.destinations ?? destinationsFromEnv();
   let exportStage: TraceExportStage;
@@ -239,6 +238,7 @@ function createHandle(options: SetupTelemetryOptions, awaited: boolean): Telemet
     });
     exportStage = buildTraceExportStage(destinations, options, meterProvider);
   }
+  const loggerProvider = createLoggerProvider(options, resource, exportStage.processor);
   const spanProcessors: SpanProcessorLike[] = [
     new GenAIContextSpanProcessor(
       baggageKeys ? { baggageKeys } : {},
@@ -368,13 +368,25 @@ interface LogsApi {
 
 /**
  * The logs SDK's provider when any log exporter is configured (undefined otherwise: the SDK
- * is not even loaded, and content events stay span events).
+ * is not even loaded, and content events stay span events). Behind a tail sampler, each log
+ * pipeline sees GenAI content events only for kept traces.
  */
-function createLoggerProvider(options: SetupTelemetryOptions, resource: unknown): any | undefined {
+function createLoggerProvider(
+  options: SetupTelemetryOptions,
+  resource: unknown,
+  traceStage: SpanProcessorLike,
+): any | undefined {
   const processors: any[] = [];
+  const tailSampler =
+    (options.logsFollowTraceSampling ?? envBool('GENAI_OTEL_LOGS_FOLLOW_SAMPLING') ?? true)
+      ? (traceStage as { logRecordProcessor?: (next: unknown) => unknown })
+      : undefined;
   for (const entry of options.logExporters ?? logExportersFromEnv()) {
     try {
-      const processor = createLogRecordProcessor(entry, { otlp: options.otlp });
+      let processor = createLogRecordProcessor(entry, { otlp: options.otlp });
+      // Content events of a tail-sampled trace are held with it and exported only if it is kept.
+      if (processor && typeof tailSampler?.logRecordProcessor === 'function')
+        processor = tailSampler.logRecordProcessor(processor);
       if (processor) processors.push(processor);
     } catch (err) {
       diag.error(`genai-otel: log exporter not created: ${(err as Error).message}`);

@@ -183,6 +183,13 @@ export interface SetupTelemetryOptions {
   samplerRatio?: number;
   /** Adaptive tail sampling from core (errors and slow traces always kept). Default: env, else off. */
   adaptiveSampling?: AdaptiveSamplingSetting;
+  /**
+   * With tail sampling on (adaptive, or `destinations`), GenAI content events exported as log
+   * records follow their trace: held until it is decided, exported only if it is kept (by any
+   * destination). `false` exports them all at once. Default: `GENAI_OTEL_LOGS_FOLLOW_SAMPLING`,
+   * else true.
+   */
+  logsFollowTraceSampling?: boolean;
 
   /** Baggage keys copied onto every span. Default: the keys `withGenAIContext` writes (`gen_ai.conversation.id`, `user.id`, `session.id`). */
   baggageKeys?: string[];

@@ -96,6 +96,70 @@ describe.each<OtlpProtocol>(['http/protobuf', 'http/json'])(
   },
 );
 
+describe('content events behind adaptive tail sampling', () => {
+  /** A successful call, then a failing one; baseline probability 0 keeps only the failure. */
+  async function twoCalls(options: SetupTelemetryOptions) {
+    handle = setupTelemetry({
+      metricExporters: [],
+      instrumentations: { anthropic: true, langchain: false, llamaindex: false },
+      httpInstrumentation: false,
+      esmHook: false,
+      captureContent: 'EVENT_ONLY',
+      traceExporters: [{ type: 'otlp' }],
+      logExporters: ['otlp'],
+      otlp: { endpoint: receiver.url, protocol: 'http/json' },
+      adaptiveSampling: { minRate: 0, maxRate: 0, decisionWaitMs: 0 },
+      ...options,
+    });
+    const sdk = require('@anthropic-ai/sdk');
+    (handle.instrumentations[0] as any).manuallyInstrument?.(sdk);
+    const Anthropic = sdk.default ?? sdk.Anthropic ?? sdk;
+    const client = new Anthropic({ apiKey: 'sk-ant-x', baseURL: api.url, maxRetries: 0 });
+    const ask = (content: string) =>
+      client.messages.create({
+        model: 'claude-test',
+        max_tokens: 16,
+        messages: [{ role: 'user', content }],
+      });
+    api.enqueue({ kind: 'json', body: messageBody({ model: 'claude-test' }) });
+    await ask('fast and fine');
+    api.enqueue({
+      kind: 'error',
+      status: 529,
+      type: 'overloaded_error',
+      message: 'Overloaded',
+    });
+    await expect(ask('this one fails')).rejects.toThrow();
+    await handle.forceFlush();
+  }
+  const asked = (r: any) => r.attributes['gen_ai.input.messages'][0].parts[0].content;
+
+  it("only the kept trace's content is exported, in that trace", async () => {
+    await twoCalls({});
+    const [span] = await receiver.waitForSpans(1);
+    const [record] = await receiver.waitForLogs(1);
+    expect(span!.attributes['error.type']).toBeDefined();
+    expect(record!.traceId).toBe(span!.traceId);
+    expect(asked(record)).toBe('this one fails');
+    await handle!.forceFlush();
+    expect(receiver.spans).toHaveLength(1);
+    expect(receiver.logs).toHaveLength(1); // the dropped trace's prompt never left the process
+  });
+
+  it('logsFollowTraceSampling: false exports every content event', async () => {
+    await twoCalls({ logsFollowTraceSampling: false });
+    const records = await receiver.waitForLogs(2);
+    expect(records.map(asked).sort()).toEqual(['fast and fine', 'this one fails']);
+    expect(receiver.spans).toHaveLength(1);
+  });
+
+  it('GENAI_OTEL_LOGS_FOLLOW_SAMPLING=false does the same from the environment', async () => {
+    vi.stubEnv('GENAI_OTEL_LOGS_FOLLOW_SAMPLING', 'false');
+    await twoCalls({});
+    expect(await receiver.waitForLogs(2)).toHaveLength(2);
+  });
+});
+
 describe('log exporters from the standard variables', () => {
   it('OTEL_LOGS_EXPORTER, else otlp when an OTLP endpoint is set, else none', () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', '');

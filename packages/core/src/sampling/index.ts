@@ -3,6 +3,7 @@ export * from './attributes.js';
 export { DDSketch } from './ddsketch.js';
 export * from './env.js';
 export * from './head-sampler.js';
+export { isGenAIEvent, TraceSampledLogRecordProcessor } from './log-records.js';
 export {
   ADAPTIVE_SAMPLING_DEFAULTS,
   AdaptiveSamplingSpanProcessor,

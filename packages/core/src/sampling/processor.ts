@@ -28,6 +28,7 @@ import {
 } from './attributes.js';
 import { ForwardedSpan } from './forwarded-span.js';
 import { LatencyTracker } from './latency.js';
+import { type LogRecordHolder, TraceSampledLogRecordProcessor } from './log-records.js';
 import { RateController } from './rate.js';
 import {
   ALWAYS_KEEP,
@@ -48,9 +49,11 @@ import type {
   AdaptiveSamplingOptions,
   AdaptiveSamplingStats,
   ForcedDecisionCause,
+  LogRecordProcessorLike,
   ReadableSpanLike,
   SamplingReason,
   SpanProcessorLike,
+  TraceSampledLogsOptions,
 } from './types.js';
 
 const SAMPLED = 1;
@@ -71,6 +74,7 @@ export const ADAPTIVE_SAMPLING_DEFAULTS = {
   maxBufferedTraces: 10_000,
   maxSpansPerTrace: 1000,
   maxBufferedSpans: 100_000,
+  maxBufferedLogRecords: 10_000,
   decisionCacheSize: 20_000,
   adaptationIntervalMs: 10_000,
   mode: 'sample' as 'sample' | 'annotate',
@@ -99,6 +103,11 @@ class TraceBuffer implements TraceFacts {
   /** Read from the root when it ends (while it is fresh in memory), used when deciding. */
   rootDurationMs = 0;
   rootKey: string | undefined = undefined;
+  /**
+   * Log records held with the trace (see `logRecordProcessor`), as flat triples: the records
+   * processor that handed it over, the record, its context. Allocated for traces that have any.
+   */
+  logRecords: unknown[] | undefined = undefined;
   decided = false;
   /** The decision replaced this buffer in the processor's map. */
   remembered = false;
@@ -148,7 +157,7 @@ export interface Decision {
  * id randomness against an OTEP 235 threshold). Kept spans are forwarded to `next` carrying
  * `sampling.reason`, their adjusted count and `ot=th` in their trace state. See SAMPLING.md.
  */
-export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
+export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike, LogRecordHolder {
   private readonly next: SpanProcessorLike;
   protected readonly o: typeof ADAPTIVE_SAMPLING_DEFAULTS;
   private readonly isError: (span: ReadableSpanLike) => boolean;
@@ -178,6 +187,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
   /** The buffer {@link decide} is deciding (its trace id maps to it until remembered). */
   private deciding: TraceBuffer | undefined;
   private bufferedSpans = 0;
+  private bufferedLogRecords = 0;
   /** Empty buffers ready for reuse. */
   private readonly pool: TraceBuffer[] = [];
   /** Trace ids of decided traces in decision order (a ring), for FIFO eviction. */
@@ -202,11 +212,14 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     spansDropped: 0,
     lateSpansKept: 0,
     lateSpansDropped: 0,
+    logRecordsKept: 0,
+    logRecordsDropped: 0,
     forced: {
       max_buffered_traces: 0,
       max_buffered_spans: 0,
       max_spans_per_trace: 0,
       max_trace_duration: 0,
+      max_buffered_log_records: 0,
       flush: 0,
     } as Record<ForcedDecisionCause, number>,
   };
@@ -242,6 +255,10 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       ),
       maxSpansPerTrace: Math.max(1, Math.floor(pos(options.maxSpansPerTrace, d.maxSpansPerTrace))),
       maxBufferedSpans: Math.max(1, Math.floor(pos(options.maxBufferedSpans, d.maxBufferedSpans))),
+      maxBufferedLogRecords: Math.max(
+        1,
+        Math.floor(pos(options.maxBufferedLogRecords, d.maxBufferedLogRecords)),
+      ),
       decisionCacheSize: Math.max(
         1,
         Math.floor(pos(options.decisionCacheSize, d.decisionCacheSize)),
@@ -251,10 +268,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     };
     this.decisionRing = new Array(this.o.decisionCacheSize);
     this.decisionRingHashes = new Int32Array(this.o.decisionCacheSize);
-    // Sized for what the limits allow (at most 1M slots up front; it grows beyond if need be).
-    this.traces = new TraceTable(
-      2 * Math.min(this.o.maxBufferedTraces + this.o.decisionCacheSize, 1 << 19),
-    );
+    // Starts small and doubles with the traffic (to 64K slots, 1.3 MB, at the default limits),
+    // so a quiet application does not pay for the limits up front.
+    this.traces = new TraceTable(1024);
     this.isError = options.isError ?? defaultIsError;
     this.keyOf = options.keyOf ?? defaultKeyOf;
     const clock = options.clock;
@@ -429,6 +445,87 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     return this.shutdownPromise;
   }
 
+  // --- log records that follow their trace ---------------------------------------------------
+
+  /**
+   * A LogRecordProcessor to put in front of your exporting one (`BatchLogRecordProcessor`):
+   * GenAI content events (or the records `match` selects) of a trace this processor buffers
+   * are held with the trace and forwarded to `next` only if the trace is kept; records of a
+   * decided trace follow its decision; every other record passes straight through. Call it
+   * once per log pipeline. In `annotate` mode every record passes through.
+   */
+  logRecordProcessor(
+    next: LogRecordProcessorLike,
+    options?: TraceSampledLogsOptions,
+  ): TraceSampledLogRecordProcessor {
+    return new TraceSampledLogRecordProcessor(this, next, options);
+  }
+
+  /** @internal See {@link LogRecordHolder.holdLogRecord}. */
+  holdLogRecord(
+    gate: TraceSampledLogRecordProcessor,
+    traceId: string,
+    logRecord: unknown,
+    context: Context | undefined,
+  ): boolean {
+    if (this.isShutdown || this.o.mode === 'annotate') return false;
+    const h = this.traces.hash(traceId);
+    const known = this.traces.getWith(traceId, h);
+    if (known === undefined) return false; // not a trace of ours (or long forgotten)
+    if (known instanceof TraceBuffer) {
+      if (known.decided) return false; // emitted while its trace is being decided
+      if (known.logRecords === undefined) known.logRecords = [];
+      known.logRecords.push(gate, logRecord, context);
+      this.bufferedLogRecords++;
+      if (this.bufferedLogRecords > this.o.maxBufferedLogRecords) {
+        const now = this.now();
+        while (
+          this.bufferedLogRecords > this.o.maxBufferedLogRecords &&
+          this.evictOne(now, 'max_buffered_log_records')
+        );
+      }
+      return true;
+    }
+    if (this.keepsLogRecords(known)) {
+      this.counters.logRecordsKept++;
+      return false;
+    }
+    this.counters.logRecordsDropped++;
+    return true;
+  }
+
+  /** @internal Decides every buffered trace (a log pipeline is flushing or shutting down). */
+  decideAllBuffered(): void {
+    this.flushBuffers();
+  }
+
+  /** Whether a remembered decision keeps the trace's log records (any destination keeps it). */
+  protected keepsLogRecords(decided: object): boolean {
+    return (decided as Decision).keep === true;
+  }
+
+  /** Forwards or drops the log records of a trace just decided. */
+  private releaseLogRecords(buf: TraceBuffer): void {
+    const held = buf.logRecords!;
+    buf.logRecords = undefined;
+    const n = held.length / 3;
+    this.bufferedLogRecords -= n;
+    let keep = true; // if the policy failed to decide, forward: never lose a record to a bug of ours
+    try {
+      if (buf.remembered) keep = this.keepsLogRecords(this.traces.getWith(buf.traceId, buf.hash)!);
+    } catch (err) {
+      logSwallowed('sampling: log records', err);
+    }
+    if (!keep) {
+      this.counters.logRecordsDropped += n;
+      return;
+    }
+    this.counters.logRecordsKept += n;
+    for (let i = 0; i < held.length; i += 3) {
+      (held[i] as TraceSampledLogRecordProcessor).forward(held[i + 1], held[i + 2] as Context);
+    }
+  }
+
   // --- introspection ---------------------------------------------------------------------
 
   /** A snapshot of the processor's counters (the same numbers as the metrics). */
@@ -444,6 +541,9 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       forcedDecisions: { ...c.forced },
       bufferedTraces: this.bufferedTraces + this.annotations.size,
       bufferedSpans: this.bufferedSpans,
+      logRecordsKept: c.logRecordsKept,
+      logRecordsDropped: c.logRecordsDropped,
+      bufferedLogRecords: this.bufferedLogRecords,
       baselineRate: this.rate.rate,
       latencyKeys: this.latency.keyCount,
     };
@@ -517,6 +617,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
     buf.rootEndedAt = Number.NaN;
     buf.rootDurationMs = 0;
     buf.rootKey = undefined;
+    buf.logRecords = undefined;
     buf.slow = false;
     buf.thresholdMs = undefined;
     buf.key = undefined;
@@ -589,6 +690,7 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
       this.decideBuffered(buf, now, cause);
     } finally {
       this.deciding = outer;
+      if (buf.logRecords !== undefined) this.releaseLogRecords(buf);
       // The policy replaced the buffer by its decision in the map (see remember), so the
       // trace id is inserted once per trace; if it failed to, forget the trace.
       if (!buf.remembered) this.traces.deleteWith(buf.traceId, buf.hash);
@@ -970,6 +1072,15 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike {
             'sampling.late': false,
           });
           r.observe(c.lateSpansDropped, { 'sampling.decision': 'dropped', 'sampling.late': true });
+        });
+      meter
+        .createObservableCounter('genai_otel.sampling.log_records', {
+          description: 'Log records forwarded or dropped with their trace by the adaptive sampler',
+          unit: '{log_record}',
+        })
+        .addCallback((r: ObservableResult) => {
+          r.observe(c.logRecordsKept, { 'sampling.decision': 'kept' });
+          r.observe(c.logRecordsDropped, { 'sampling.decision': 'dropped' });
         });
       meter
         .createObservableCounter('genai_otel.sampling.forced_decisions', {

@@ -300,6 +300,12 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     return kept(overflow ? 'overflow' : 'baseline', threshold);
   }
 
+  /** Log records of a trace go wherever any destination keeps the trace. */
+  protected override keepsLogRecords(decided: object): boolean {
+    const routes = (decided as Partial<RouteDecision>).routes;
+    return routes?.some((d) => d !== undefined) === true;
+  }
+
   protected override lateSpan(span: ReadableSpanLike, decided: object): void {
     const traceId = span.spanContext().traceId;
     let routeDecision = (decided as Partial<RouteDecision>).routes

@@ -55,6 +55,7 @@ export type ForcedDecisionCause =
   | 'max_buffered_spans'
   | 'max_spans_per_trace'
   | 'max_trace_duration'
+  | 'max_buffered_log_records'
   | 'flush';
 
 /** A monotonic millisecond clock (injectable for deterministic tests). */
@@ -91,6 +92,12 @@ export interface AdaptiveSamplingOptions {
   maxSpansPerTrace?: number;
   /** Most spans buffered in total; beyond it the oldest traces are decided early. Default 100000. */
   maxBufferedSpans?: number;
+  /**
+   * Most log records held, in total, for traces awaiting their decision (see
+   * {@link AdaptiveSamplingSpanProcessor.logRecordProcessor}); beyond it the oldest traces are
+   * decided early. Default 10000.
+   */
+  maxBufferedLogRecords?: number;
   /** Decided trace ids remembered so that late spans follow the decision. Default 20000. */
   decisionCacheSize?: number;
   /** Baseline rate adaptation interval, ms. Default 10000. */
@@ -130,6 +137,31 @@ export interface AdaptiveSamplingStats {
   forcedDecisions: Record<ForcedDecisionCause, number>;
   bufferedTraces: number;
   bufferedSpans: number;
+  /** Log records forwarded or dropped with their trace (see `logRecordProcessor`). */
+  logRecordsKept: number;
+  logRecordsDropped: number;
+  bufferedLogRecords: number;
   baselineRate: number;
   latencyKeys: number;
+}
+
+/**
+ * The LogRecordProcessor contract shared by `@opentelemetry/sdk-logs` 0.2xx and 3.x
+ * (structural, so core never loads the logs SDK).
+ */
+export interface LogRecordProcessorLike {
+  onEmit(logRecord: any, context?: Context): void;
+  enabled?(options: any): boolean;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Options of {@link AdaptiveSamplingSpanProcessor.logRecordProcessor}. */
+export interface TraceSampledLogsOptions {
+  /**
+   * Which log records follow their trace's decision. Others (and records outside any trace
+   * the sampler buffers) pass straight through. Default: events named `gen_ai.*`, the GenAI
+   * content events (`gen_ai.client.inference.operation.details` and the like).
+   */
+  match?: (logRecord: any) => boolean;
 }
