@@ -665,14 +665,20 @@ export class GenAISpan {
   end(endTime?: number | Date): void {
     if (this.ended) return;
     this.ended = true;
-    const endMs = toMillis(endTime) ?? Date.now();
+    let endMs = toMillis(endTime) ?? Date.now();
+    if (endTime !== undefined) {
+      // An explicit end (an abandoned call's last activity, a whole-millisecond `Date.now()`)
+      // can fall just before the SDK's sub-millisecond start: never end before the start.
+      const startMs = sdkStartMs(this.span);
+      if (startMs !== undefined && endMs < startMs) endMs = startMs;
+    }
     try {
       this.finish(endMs);
     } catch (err) {
       logSwallowed('end', err);
     }
     try {
-      this.span.end(endTime);
+      this.span.end(endTime === undefined ? undefined : endMs);
     } catch (err) {
       logSwallowed('span.end', err);
     }
@@ -1034,4 +1040,12 @@ function exceptionType(error: unknown, fallback: string): string {
     // fall through
   }
   return fallback;
+}
+
+/** The SDK span's start in epoch milliseconds, when the span exposes it (SDK spans do). */
+function sdkStartMs(span: Span): number | undefined {
+  const start = (span as unknown as { startTime?: unknown }).startTime;
+  return Array.isArray(start) && typeof start[0] === 'number' && typeof start[1] === 'number'
+    ? start[0] * 1e3 + start[1] / 1e6
+    : undefined;
 }

@@ -124,6 +124,42 @@ describe('GenAITelemetry', () => {
   });
 });
 
+describe('explicit end times', () => {
+  it('an end time before the span started (a whole-millisecond clock) ends at the start, without an SDK warning', () => {
+    const h = harness();
+    const warnings: unknown[][] = [];
+    const logger = { warn: (...a: unknown[]) => warnings.push(a) } as unknown as DiagLogger;
+    diag.setLogger(
+      { ...logger, error() {}, info() {}, debug() {}, verbose() {} },
+      DiagLogLevel.WARN,
+    );
+    try {
+      const s = h.telemetry.startSpan({ kind: 'LLM', name: 'claude-x', provider: 'anthropic' });
+      const [sdkSpan] = [s.span as any];
+      const startMs = sdkSpan.startTime[0] * 1e3 + sdkSpan.startTime[1] / 1e6;
+      s.end(startMs - 5);
+      const [span] = h.t.spans();
+      expect(span.endTime).toEqual(span.startTime);
+      expect(span.duration).toEqual([0, 0]);
+      expect(warnings.filter((w) => String(w[0]).includes('Inconsistent'))).toEqual([]);
+    } finally {
+      diag.disable();
+      void h.t.shutdown();
+    }
+  });
+
+  it('an end time after the start is kept as given', () => {
+    const h = harness();
+    const s = h.telemetry.startSpan({ kind: 'CHAIN', name: 'RunnableSequence' });
+    const sdkSpan = s.span as any;
+    const startMs = sdkSpan.startTime[0] * 1e3 + sdkSpan.startTime[1] / 1e6;
+    s.end(new Date(Math.ceil(startMs) + 40));
+    const [span] = h.t.spans();
+    expect(span.endTime[0] * 1e3 + span.endTime[1] / 1e6).toBe(Math.ceil(startMs) + 40);
+    void h.t.shutdown();
+  });
+});
+
 describe('span naming and kinds', () => {
   let h: Harness;
   beforeEach(() => {

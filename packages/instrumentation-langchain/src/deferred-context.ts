@@ -14,12 +14,25 @@ export class DeferredContext implements Context {
   target: Context | undefined = undefined;
   /** The run that claimed this context (opaque to this module). */
   run: unknown = undefined;
+  /** Called once when the run that claims this context leaves the run registry (see release). */
+  onRunReleased: (() => void) | undefined = undefined;
 
   constructor(
     readonly base: Context,
     /** The object whose method opened this context (a tool, model or retriever instance). */
     readonly owner?: unknown,
   ) {}
+
+  /**
+   * The context a run started here has as its parent: the base, past the deferred contexts
+   * it was opened in that no run has claimed yet (they will be claimed by the same run, so
+   * their contents must not be the run's own parent: that would be a cycle).
+   */
+  get parentForRun(): Context {
+    let base = this.base;
+    while (base instanceof DeferredContext && base.target === undefined) base = base.base;
+    return base;
+  }
 
   getValue(key: symbol): unknown {
     return (this.target ?? this.base).getValue(key);

@@ -90,7 +90,7 @@ export class GenAICallbackHandler {
         typeof parentRunId === 'string' ? this.registry.get(parentRunId) : undefined;
       const deferred =
         active instanceof DeferredContext && active.target === undefined ? active : undefined;
-      const parent = parentRun?.context ?? deferred?.base ?? active;
+      const parent = parentRun?.context ?? deferred?.parentForRun ?? active;
       const md = isObj(metadata) ? metadata : undefined;
       const lcAgent = typeof md?.lc_agent_name === 'string' ? md.lc_agent_name : undefined;
       let run: RunState;
@@ -211,7 +211,7 @@ export class GenAICallbackHandler {
         typeof parentRunId === 'string' ? this.registry.get(parentRunId) : undefined;
       const deferred =
         active instanceof DeferredContext && active.target === undefined ? active : undefined;
-      const parent = parentRun?.context ?? deferred?.base ?? active;
+      const parent = parentRun?.context ?? deferred?.parentForRun ?? active;
       const md = isObj(metadata) ? metadata : undefined;
       const request = requestDetails(md, extraParams);
       const operation = !chat || md?.ls_model_type === 'llm' ? 'text_completion' : 'chat';
@@ -249,7 +249,9 @@ export class GenAICallbackHandler {
   handleLLMNewToken(_token: unknown, _idx: unknown, runId: unknown): void {
     if (typeof runId !== 'string') return;
     const run = this.registry.get(runId);
-    if (run !== undefined && !run.firstChunkSeen) this.firstChunk(run);
+    if (run === undefined) return;
+    run.lastActivityMs = Date.now();
+    if (!run.firstChunkSeen) this.firstChunk(run);
   }
 
   handleLLMEnd(output: unknown, runId: unknown): void {
@@ -290,7 +292,7 @@ export class GenAICallbackHandler {
         typeof parentRunId === 'string' ? this.registry.get(parentRunId) : undefined;
       const deferred =
         active instanceof DeferredContext && active.target === undefined ? active : undefined;
-      const parent = parentRun?.context ?? deferred?.base ?? active;
+      const parent = parentRun?.context ?? deferred?.parentForRun ?? active;
       const name = runDisplayName(tool, runName, 'tool');
       const span = this.host.telemetry.startSpan({
         kind: 'TOOL',
@@ -353,7 +355,7 @@ export class GenAICallbackHandler {
         typeof parentRunId === 'string' ? this.registry.get(parentRunId) : undefined;
       const deferred =
         active instanceof DeferredContext && active.target === undefined ? active : undefined;
-      const parent = parentRun?.context ?? deferred?.base ?? active;
+      const parent = parentRun?.context ?? deferred?.parentForRun ?? active;
       const span = this.host.telemetry.startSpan({
         kind: 'RETRIEVER',
         name: runDisplayName(retriever, name, 'retriever'),
@@ -413,13 +415,13 @@ export class GenAICallbackHandler {
    * The consumer stopped a stream early: LangChain sends no end event for the run (nor for
    * runs still open below it), so we end them, marked cancelled.
    */
-  onStreamCancelled(d: DeferredContext): void {
+  onStreamCancelled(d: DeferredContext, endMs?: number): void {
     const run = d.run as RunState | undefined;
     if (run === undefined || this.registry.get(run.id) !== run) return;
     for (const r of this.registry.takeTree(run.id)) {
       if (r.span === undefined) continue;
       r.span.setAttribute(ATTR_STREAM_CANCELLED, true);
-      r.span.end();
+      r.span.end(endMs);
     }
   }
 
@@ -427,9 +429,14 @@ export class GenAICallbackHandler {
 
   private track(run: RunState, deferred: DeferredContext | undefined): void {
     this.registry.add(run);
-    if (deferred !== undefined) {
-      deferred.target = run.context;
-      deferred.run = run;
+    // The run claims the method's deferred context and the unclaimed ones it was opened in
+    // (`stream()` around a model's `_streamIterator`: the model's run is the stream's run).
+    for (let d = deferred; d !== undefined; ) {
+      d.target = run.context;
+      d.run = run;
+      if (d.onRunReleased !== undefined) run.onReleased = d.onRunReleased;
+      const outer = d.base;
+      d = outer instanceof DeferredContext && outer.target === undefined ? outer : undefined;
     }
   }
 
@@ -460,15 +467,18 @@ function newRun(
   ctx: Context,
   agentName: string | undefined,
 ): RunState {
+  const now = Date.now();
   return {
     id,
     parentId: typeof parentId === 'string' ? parentId : undefined,
     kind,
     span,
     context: ctx,
-    startedAt: Date.now(),
+    startedAt: now,
+    lastActivityMs: now,
     agentName,
     firstChunkSeen: false,
+    onReleased: undefined,
   };
 }
 

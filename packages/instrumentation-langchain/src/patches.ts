@@ -246,9 +246,18 @@ function wrapReadable(original: Function, host: PatchHost): Function {
   return function streamWithCancel(this: unknown, ...args: unknown[]) {
     if (!host.isEnabled()) return (original as AnyFn).apply(this, args);
     const deferred = new DeferredContext(context.active());
-    const result = context.with(deferred, original as AnyFn, this, ...args);
-    if (!(result instanceof Promise)) return result;
     const handler = host.handler;
+    let unwatchSignal: (() => void) | undefined;
+    try {
+      unwatchSignal = watchAbort(args[1], deferred, handler);
+    } catch (err) {
+      logSwallowed('langchain stream signal', err);
+    }
+    const result = context.with(deferred, original as AnyFn, this, ...args);
+    if (!(result instanceof Promise)) {
+      unwatchSignal?.();
+      return result;
+    }
     // A side reaction registered before the caller's own: the watcher is in place by the time
     // the caller sees the stream, and the caller still gets LangChain's own promise.
     result.then(
@@ -260,11 +269,51 @@ function wrapReadable(original: Function, host: PatchHost): Function {
         }
       },
       () => {
-        // the caller handles the rejection on the promise we return unchanged
+        // The caller handles the rejection on the promise we return unchanged.
+        unwatchSignal?.();
       },
     );
     return result;
   };
+}
+
+/**
+ * A stream aborted through its `signal` (a user cancelling a response, or `streamEvents()`
+ * when its consumer stops early) is abandoned by LangChain: its race with the signal rejects
+ * and nothing resumes or closes the run's generator, so no end event ever comes for the run
+ * or for the runs open below it. On abort we give LangChain the current turn to report the
+ * runs it does end (as errors), then end the rest, marked cancelled, at the abort time. The
+ * listener is removed when the stream's run ends, so a long-lived signal shared by many
+ * calls does not collect listeners. Returns the remover.
+ */
+function watchAbort(
+  options: unknown,
+  deferred: DeferredContext,
+  handler: GenAICallbackHandler,
+): (() => void) | undefined {
+  if (options === null || typeof options !== 'object') return undefined;
+  const signal = (options as Obj).signal as AbortSignal | undefined;
+  if (
+    signal === undefined ||
+    signal === null ||
+    typeof signal.addEventListener !== 'function' ||
+    signal.aborted
+  )
+    return undefined;
+  const onAbort = () => {
+    const abortedAt = Date.now();
+    setImmediate(() => {
+      try {
+        handler.onStreamCancelled(deferred, abortedAt);
+      } catch (err) {
+        logSwallowed('langchain stream abort', err);
+      }
+    });
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  const unwatch = () => signal.removeEventListener('abort', onAbort);
+  deferred.onRunReleased = unwatch;
+  return unwatch;
 }
 
 function watchCancel(readable: unknown, deferred: DeferredContext, handler: GenAICallbackHandler) {

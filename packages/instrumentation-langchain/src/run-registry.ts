@@ -1,4 +1,5 @@
 import type { GenAISpan } from '@genai-otel/core';
+import { logSwallowed } from '@genai-otel/core';
 import type { Context } from '@opentelemetry/api';
 
 export type RunKind = 'chain' | 'agent' | 'llm' | 'tool' | 'retriever';
@@ -15,9 +16,17 @@ export interface RunState {
   readonly context: Context;
   /** `Date.now()` at start, for TTL eviction. */
   readonly startedAt: number;
+  /**
+   * Last time something of this run was seen (start, a token, a child run ending): where an
+   * abandoned run's span ends, rather than when it is evicted (which can be `runTtlMs` later
+   * and would show as a slow call in traces, latency metrics and tail sampling).
+   */
+  lastActivityMs: number;
   /** Agent name when this run or an ancestor is an agent (used to spot the agent's own run). */
   readonly agentName: string | undefined;
   firstChunkSeen: boolean;
+  /** Called once when the run leaves the registry, however it ends (see DeferredContext). */
+  onReleased: (() => void) | undefined;
 }
 
 export const ATTR_RUN_ABANDONED = 'genai_otel.langchain.run.abandoned';
@@ -56,6 +65,7 @@ export class RunRegistry {
     const previous = this.runs.get(run.id);
     if (previous !== undefined && previous !== run) {
       this.runs.delete(run.id);
+      released(previous);
       abandon(previous);
     }
     this.runs.set(run.id, run);
@@ -71,7 +81,14 @@ export class RunRegistry {
   /** Removes and returns the run (ending is the caller's job). */
   take(runId: string): RunState | undefined {
     const run = this.runs.get(runId);
-    if (run !== undefined) this.runs.delete(runId);
+    if (run !== undefined) {
+      this.runs.delete(runId);
+      if (run.onReleased !== undefined) released(run);
+      if (run.parentId !== undefined) {
+        const parent = this.runs.get(run.parentId);
+        if (parent !== undefined) parent.lastActivityMs = Date.now();
+      }
+    }
     return run;
   }
 
@@ -89,13 +106,19 @@ export class RunRegistry {
         out.push(run);
       }
     }
-    for (const run of out) this.runs.delete(run.id);
+    for (const run of out) {
+      this.runs.delete(run.id);
+      released(run);
+    }
     return out.reverse();
   }
 
   /** Ends and forgets every open run (used by `uninstrument()`). */
   clear(): void {
-    for (const run of this.runs.values()) abandon(run);
+    for (const run of this.runs.values()) {
+      released(run);
+      abandon(run);
+    }
     this.runs.clear();
   }
 
@@ -104,13 +127,25 @@ export class RunRegistry {
       if (this.runs.size <= cap && now - run.startedAt < ttlMs) break;
       this.runs.delete(id);
       this.evictedCount++;
+      released(run);
       abandon(run);
     }
+  }
+}
+
+function released(run: RunState): void {
+  const callback = run.onReleased;
+  if (callback === undefined) return;
+  run.onReleased = undefined;
+  try {
+    callback();
+  } catch (err) {
+    logSwallowed('langchain run released', err);
   }
 }
 
 function abandon(run: RunState): void {
   if (run.span === undefined || run.span.isEnded) return;
   run.span.setAttribute(ATTR_RUN_ABANDONED, true);
-  run.span.end();
+  run.span.end(run.lastActivityMs);
 }

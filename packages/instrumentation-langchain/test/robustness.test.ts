@@ -12,6 +12,7 @@ const { FakeListChatModel } = require('@langchain/core/utils/testing');
 beforeEach(() => {
   telemetry.reset();
   instrumentation.setConfig({});
+  instrumentation.handler.registry.clear(); // a failed test leaves no open runs to the next
 });
 afterAll(() => telemetry.shutdown());
 
@@ -129,6 +130,50 @@ describe('bounded run map', () => {
     } finally {
       clock.mockRestore();
     }
+  });
+
+  it('an evicted run ends at its last activity (a token, a child ending), not when evicted', async () => {
+    instrumentation.setConfig({ maxOpenRuns: 3 });
+    const h = instrumentation.handler;
+    const ms = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
+    const t0 = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(t0 + 100);
+    try {
+      h.handleChatModelStart(
+        { id: ['x', 'StuckModel'] },
+        [[]],
+        'stuck-llm',
+        undefined,
+        { invocation_params: { model: 'stuck-model' } },
+        [],
+        { ls_provider: 'anthropic', ls_model_name: 'stuck-model' },
+      );
+      h.handleChainStart({ id: ['x', 'StuckChain'] }, {}, 'stuck-chain', undefined, [], {});
+      h.handleChainStart({ id: ['x', 'Child'] }, {}, 'child', 'stuck-chain', [], {});
+      clock.mockReturnValue(t0 + 200);
+      h.handleLLMNewToken('a', {}, 'stuck-llm');
+      clock.mockReturnValue(t0 + 300);
+      h.handleChainEnd({}, 'child');
+      // Much later, new runs push the two stuck ones out (maxOpenRuns 3).
+      clock.mockReturnValue(t0 + 60_000);
+      for (let i = 0; i < 3; i++) h.handleChainStart({}, {}, `later-${i}`, undefined, [], {});
+    } finally {
+      clock.mockRestore();
+    }
+    const spans = telemetry.spans();
+    const llm = byName(spans, 'chat stuck-model');
+    const chain = byName(spans, 'StuckChain');
+    expect(llm.attributes['genai_otel.langchain.run.abandoned']).toBe(true);
+    expect(chain.attributes['genai_otel.langchain.run.abandoned']).toBe(true);
+    expect(ms(llm.endTime)).toBeCloseTo(t0 + 200, 0);
+    expect(ms(chain.endTime)).toBeCloseTo(t0 + 300, 0);
+    // The duration metric records what was seen of the call, not a minute of waiting.
+    const durations = (await telemetry.metricsByName()).get('gen_ai.client.operation.duration');
+    const point = durations.dataPoints.find(
+      (p: any) => p.attributes['gen_ai.request.model'] === 'stuck-model',
+    );
+    expect(point.value.max).toBeLessThan(1);
+    instrumentation.handler.registry.clear();
   });
 
   it('heap stays flat over many invocations (N = 5 000 here; `pnpm bench -- --heap` runs 100 000)', async () => {

@@ -78,6 +78,91 @@ describe.each(versions)('@langchain/core %s', (_label, core) => {
     expect(instrumentation.openRuns).toBe(0);
   });
 
+  describe('streams cancelled through their AbortSignal', () => {
+    const ms = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
+    /** Runs until our handler has nothing open (LangChain gets the turn, then we end the rest). */
+    const settle = async () => {
+      for (let i = 0; i < 50 && instrumentation.openRuns > 0; i++)
+        await new Promise((r) => setImmediate(r));
+    };
+    const seq = (model: unknown) => ChatPromptTemplate.fromMessages([['human', '{q}']]).pipe(model);
+
+    it.each([
+      ['a chat model', false],
+      ['a sequence', true],
+    ])(
+      'stream() of %s aborted mid-stream: its spans end at the abort, marked cancelled; the caller still gets the AbortError',
+      async (_what, inSeq) => {
+        const model = new UsageChatModel({ reply: 'a b c d e f' });
+        const runnable = inSeq ? seq(model) : model;
+        const controller = new AbortController();
+        let abortedAt = 0;
+        const consume = async () => {
+          for await (const _ of await runnable.stream(inSeq ? { q: 'hi' } : 'hi', {
+            signal: controller.signal,
+          })) {
+            controller.abort();
+            abortedAt = Date.now();
+          }
+        };
+        await expect(consume()).rejects.toThrow(/abort/i);
+        // A deliberate wait before the spans end, so a span ended late would show it.
+        await new Promise((r) => setTimeout(r, 30));
+        await settle();
+        expect(instrumentation.openRuns).toBe(0);
+        const spans = telemetry.spans();
+        const names = inSeq ? ['chat fake-model-1', 'RunnableSequence'] : ['chat fake-model-1'];
+        for (const name of names) {
+          const span = byName(spans, name);
+          if (span.attributes['genai_otel.langchain.stream.cancelled'] === true) {
+            // Ended by us, at the abort (not when the run map would have evicted it).
+            expect(ms(span.endTime)).toBeLessThanOrEqual(abortedAt + 1);
+          } else {
+            // LangChain reported this run's end itself (which of the two happens is a race
+            // inside LangChain that differs by version and Node release): as the abort error.
+            expect(span.status.code).toBe(SpanStatusCode.ERROR);
+            expect(span.attributes['error.type']).toBe('AbortError');
+          }
+        }
+        if (inSeq)
+          expect(
+            isChildOf(byName(spans, 'chat fake-model-1'), byName(spans, 'RunnableSequence')),
+          ).toBe(true);
+      },
+    );
+
+    it('streamEvents() on a chat model whose consumer stops early ends the model span', async () => {
+      const model = new UsageChatModel({ reply: 'a b c d e f' });
+      try {
+        for await (const ev of model.streamEvents('hi', { version: 'v2' }))
+          if (ev.event === 'on_chat_model_stream') break;
+      } catch {
+        // 0.3.x throws an abort error at the consumer's `break` (with or without us)
+      }
+      await settle();
+      expect(instrumentation.openRuns).toBe(0);
+      const span = byName(telemetry.spans(), 'chat fake-model-1');
+      expect(span.attributes['genai_otel.langchain.stream.cancelled']).toBe(true);
+    });
+
+    it('a signal shared by many completed streams collects no listeners of ours', async () => {
+      const { getEventListeners } = require('node:events');
+      const controller = new AbortController();
+      const model = new UsageChatModel({ reply: 'a b' });
+      for (let i = 0; i < 20; i++) {
+        for await (const _ of await model.stream('hi', { signal: controller.signal })) {
+          // consume
+        }
+        for await (const _ of await seq(model).stream({ q: 'hi' }, { signal: controller.signal })) {
+          // consume
+        }
+      }
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      expect(telemetry.spans().filter((s: any) => s.name === 'chat fake-model-1')).toHaveLength(40);
+      expect(instrumentation.openRuns).toBe(0);
+    });
+  });
+
   it('retriever, tool, lambda error', async () => {
     await new FakeRetriever().invoke('q');
     const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
