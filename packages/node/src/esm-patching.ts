@@ -8,7 +8,12 @@ import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { env } from './env.js';
 import { esmHookRegistered, registerEsmHook } from './esm-hook.js';
-import { appDeclaredPackages, entryModuleFormat, preloadModules } from './esm-preload.js';
+import {
+  appDeclaredPackages,
+  entryModuleFormat,
+  nestedCopyBases,
+  preloadModules,
+} from './esm-preload.js';
 import {
   esmIncludeFor,
   FRAMEWORKS,
@@ -40,6 +45,8 @@ export interface EsmPlan {
   preload: GenAIInstrumentationEntry[];
   /** Instrumentations whose modules go through the loader hook. */
   hook: Instrumentation[];
+  /** The packages the application names (when read), to look for nested framework copies. */
+  declared?: ReadonlySet<string>;
 }
 
 /**
@@ -81,7 +88,7 @@ export function planEsmPatching(
     const declared = appDeclaredPackages();
     const preload = genai.filter((g) => frameworkDeclared(g.framework, declared));
     // The HTTP instrumentations only need the hook when it is registered anyway.
-    return { mode, preload, hook: additional.length ? [...http, ...additional] : [] };
+    return { mode, preload, hook: additional.length ? [...http, ...additional] : [], declared };
   } catch (err) {
     // Reading the app's manifests failed (permissions, a broken link...): the hook as before,
     // never a failed set-up.
@@ -103,6 +110,14 @@ export function registerPlannedHook(plan: EsmPlan): boolean {
  */
 export async function runPreloads(plan: EsmPlan, info: EsmPatchingInfo): Promise<void> {
   const missed: Instrumentation[] = [];
+  let declared = plan.declared;
+  if (declared === undefined && plan.preload.length > 0) {
+    try {
+      declared = appDeclaredPackages();
+    } catch (err) {
+      logSwallowed('esm preload: app packages', err);
+    }
+  }
   await Promise.all(
     plan.preload.map(async ({ framework, instrumentation }) => {
       try {
@@ -111,7 +126,14 @@ export async function runPreloads(plan: EsmPlan, info: EsmPatchingInfo): Promise
           (instrumentation as { manuallyInstrument?: (m: unknown) => void }).manuallyInstrument?.(
             mod,
           );
-        const loaded = await preloadModules(entries, patch);
+        // Other copies nested under the packages the app names (a few `stat`s per package).
+        let nested: string[] = [];
+        try {
+          if (declared) nested = nestedCopyBases(entries, declared);
+        } catch (err) {
+          logSwallowed(`esm preload ${framework}: nested copies`, err);
+        }
+        const loaded = await preloadModules(entries, patch, undefined, nested);
         if (loaded.includes(entries[0] as string)) info.preloaded.push(framework);
         else missed.push(instrumentation);
       } catch (err) {

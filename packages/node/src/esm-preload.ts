@@ -10,8 +10,10 @@
  * (ES modules are cached by URL), already patched; modules it imported before us are patched
  * too.
  *
- * What this cannot see: a second copy of a framework that the application does not resolve
- * itself (a dependency with its own nested copy). The loader hook (`esm: 'hook'`) covers that.
+ * A second copy of a framework nested under a package the application names (a dependency
+ * pinned to another version) is found from that package's directory and patched too. What
+ * this cannot see: a copy nested deeper, under a package the application does not resolve
+ * itself. The loader hook (`esm: 'hook'`) covers that.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -208,21 +210,86 @@ export function appDeclaredPackages(entry = process.argv[1]): Set<string> {
   return all;
 }
 
-/** Imports `specifiers` from where the application resolves them and hands each module to `patch`. Returns the specifiers loaded. */
+/**
+ * Resolution bases for the copies of the packages of `specifiers` that the packages in `users`
+ * (named by the application) get instead of the application's own: one base inside each user
+ * whose copy is a different directory (a nested, differently versioned copy). Costs a few
+ * `stat`s per user; nothing is read unless a nested copy exists.
+ */
+export function nestedCopyBases(
+  specifiers: readonly string[],
+  users: Iterable<string>,
+  bases = appResolutionBases(),
+): string[] {
+  const packages = [...new Set(specifiers.map((s) => splitSpecifier(s)[0]))];
+  const appCopies = new Set<string>();
+  for (const pkg of packages) {
+    for (const base of bases) {
+      const dir = packageDir(pkg, base);
+      if (dir) {
+        appCopies.add(dir);
+        break;
+      }
+    }
+  }
+  const seen = new Set(appCopies);
+  const out: string[] = [];
+  for (const user of users) {
+    let userDir: string | undefined;
+    for (const base of bases) {
+      userDir = packageDir(user, base);
+      if (userDir) break;
+    }
+    if (!userDir) continue;
+    const userBase = join(userDir, 'noop.js');
+    let nested = false;
+    for (const pkg of packages) {
+      const dir = packageDir(pkg, userBase);
+      if (dir && !seen.has(dir)) {
+        seen.add(dir);
+        nested = true;
+      }
+    }
+    if (nested) out.push(userBase);
+  }
+  return out;
+}
+
+/**
+ * Imports `specifiers` from where the application resolves them, and from each of
+ * `nestedBases` (other copies), and hands each distinct module to `patch`. Returns the
+ * specifiers loaded from the application's own copy.
+ */
 export async function preloadModules(
   specifiers: readonly string[],
   patch: (moduleExports: unknown) => void,
   bases = appResolutionBases(),
+  nestedBases: readonly string[] = [],
 ): Promise<string[]> {
+  const importOf = (url: string | undefined) =>
+    url ? import(url).catch(() => undefined) : Promise.resolve(undefined);
   const urls = specifiers.map((s) => resolveAppEsm(s, bases));
-  const loaded = await Promise.all(
-    urls.map((url) => (url ? import(url).catch(() => undefined) : Promise.resolve(undefined))),
-  );
+  const seen = new Set(urls);
+  const nestedUrls: string[] = [];
+  for (const base of nestedBases) {
+    for (const s of specifiers) {
+      const url = resolveAppEsm(s, [base]);
+      if (url !== undefined && !seen.has(url)) {
+        seen.add(url);
+        nestedUrls.push(url);
+      }
+    }
+  }
+  const [loaded, nested] = await Promise.all([
+    Promise.all(urls.map(importOf)),
+    Promise.all(nestedUrls.map(importOf)),
+  ]);
   const done: string[] = [];
   loaded.forEach((mod, i) => {
     if (mod === undefined) return;
     patch(mod);
     done.push(specifiers[i] as string);
   });
+  for (const mod of nested) if (mod !== undefined) patch(mod);
   return done;
 }

@@ -3,13 +3,15 @@
  * processes (the BUILT package), plus the resolver it relies on.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appDeclaredPackages, entryModuleFormat, resolveAppEsm } from '../src/esm-preload.js';
 import { frameworkDeclared } from '../src/instrumentations.js';
-import { assertBuilt, packageDir, runNode, treeLines } from './helpers.js';
+import { assertBuilt, distDir, packageDir, runNode, treeLines } from './helpers.js';
 
 const fixtures = join(packageDir, 'test', 'fixtures');
 
@@ -72,6 +74,76 @@ describe('ESM patching modes (register entry, ESM app)', { timeout: 90_000 }, ()
     expect(r.code, r.stderr).toBe(0);
     expect(esmInfo(r.stdout)).toEqual({ mode: 'auto', preloaded: [], hook: true });
     expect(treeLines(r.stderr)).toEqual(['handle_request (T)', '└─ POST (T)']);
+  });
+});
+
+describe('preload: a nested copy of a framework', { timeout: 90_000 }, () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const requireFromLangChain = createRequire(
+    join(packageDir, '..', 'instrumentation-langchain', 'package.json'),
+  );
+  /** The installed copies of @langchain/core (1.x, and 0.3.x under its test alias). */
+  const coreDir = (name: string) =>
+    dirname(realpathSync(requireFromLangChain.resolve(`${name}/package.json`)));
+
+  it('an ES module app whose dependency pins another @langchain/core: both copies are patched', async () => {
+    assertBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'genai-otel-nested-'));
+    dirs.push(dir);
+    const write = (path: string, text: string) => {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    const link = (target: string, path: string) => {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      symlinkSync(target, join(dir, path), 'dir');
+    };
+    write(
+      'package.json',
+      JSON.stringify({ type: 'module', dependencies: { '@langchain/core': '1', wrapper: '1' } }),
+    );
+    link(coreDir('@langchain/core'), 'node_modules/@langchain/core');
+    write(
+      'node_modules/wrapper/package.json',
+      JSON.stringify({
+        name: 'wrapper',
+        type: 'module',
+        exports: './index.js',
+        dependencies: { '@langchain/core': '0.3' },
+      }),
+    );
+    link(coreDir('@langchain/core-v03'), 'node_modules/wrapper/node_modules/@langchain/core');
+    write(
+      'node_modules/wrapper/index.js',
+      `import { RunnableLambda } from '@langchain/core/runnables';
+export { RunnableLambda };
+export const coreVersion = (await import('@langchain/core/package.json', { with: { type: 'json' } })).default.version;`,
+    );
+    write(
+      'app.mjs',
+      `import { RunnableLambda } from '@langchain/core/runnables';
+import { RunnableLambda as NestedLambda, coreVersion } from 'wrapper';
+const own = (await import('@langchain/core/package.json', { with: { type: 'json' } })).default.version;
+process.stdout.write(\`VERSIONS \${own} \${coreVersion}\n\`);
+await RunnableLambda.from((x) => x).withConfig({ runName: 'app-copy' }).invoke(1);
+await NestedLambda.from((x) => x).withConfig({ runName: 'nested-copy' }).invoke(1);
+`,
+    );
+    const register = pathToFileURL(join(distDir, 'register.js')).href;
+    const r = await runNode(['--import', register, 'app.mjs'], {
+      cwd: dir,
+      env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'langchain' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const [, own, nested] = r.stdout.match(/VERSIONS (\S+) (\S+)/) ?? [];
+    expect(own).toMatch(/^1\./);
+    expect(nested).toMatch(/^0\.3\./);
+    const lines = treeLines(r.stderr);
+    expect(lines).toContain('app-copy (T)');
+    expect(lines).toContain('nested-copy (T)');
   });
 });
 
