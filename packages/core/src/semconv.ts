@@ -148,6 +148,12 @@ export const GEN_AI_FINISH_REASON = {
 export const ATTR_GENAI_OTEL_SPAN_KIND = 'genai_otel.span.kind';
 /** Document count on retrieval spans: always recorded, even with content capture off. */
 export const ATTR_GENAI_OTEL_RETRIEVAL_DOCUMENT_COUNT = 'genai_otel.retrieval.document_count';
+/**
+ * Set (to true) when the application cancelled the operation: it aborted the call's signal,
+ * broke out of its stream, or closed it. Cancellation is not an error: the status stays unset
+ * and no `error.type` is recorded (so error rates and error-keeping samplers ignore it).
+ */
+export const ATTR_GENAI_OTEL_CANCELLED = 'genai_otel.cancelled';
 /** Set on a framework LLM span whose tokens were already recorded by a provider span below it. */
 export const ATTR_GENAI_OTEL_USAGE_RECORDED_BY_CHILD = 'genai_otel.usage.recorded_by_child';
 /** Embedding batch size (number of inputs). */

@@ -661,6 +661,16 @@ export class GenAISpan {
     return this;
   }
 
+  /**
+   * Ends the span as cancelled by the application (`genai_otel.cancelled=true`, no error
+   * status): see {@link isCancellation}.
+   */
+  cancel(endTime?: number | Date): void {
+    if (this.ended) return;
+    this.setAttribute(sc.ATTR_GENAI_OTEL_CANCELLED, true);
+    this.end(endTime);
+  }
+
   /** Ends the span exactly once: usage (unless recorded below us), metrics, OpenInference. */
   end(endTime?: number | Date): void {
     if (this.ended) return;
@@ -837,6 +847,30 @@ export class GenAISpan {
     const text = this.policy.render(attribute, value);
     if (text !== undefined) this.setAttribute(attribute, text);
     return this;
+  }
+}
+
+/** Error classes that mean the application cancelled the call, not that it failed. */
+const CANCELLATION_ERRORS = new Set([
+  'AbortError', // DOMException from an aborted signal, and libraries that mimic it
+  'APIUserAbortError', // the Anthropic and OpenAI SDKs
+  'ModelAbortError', // LangChain 1.x
+]);
+
+/**
+ * Whether an error means the application cancelled the operation (it aborted the call's
+ * signal), by the error's `name` or class name, so every copy and version of a library is
+ * recognised. Such an operation ends with {@link GenAISpan.cancel}, not as an error.
+ */
+export function isCancellation(error: unknown): boolean {
+  try {
+    if (!error || typeof error !== 'object') return false;
+    const name = (error as { name?: unknown }).name;
+    if (typeof name === 'string' && CANCELLATION_ERRORS.has(name)) return true;
+    const ctor = (error as object).constructor?.name;
+    return typeof ctor === 'string' && CANCELLATION_ERRORS.has(ctor);
+  } catch {
+    return false;
   }
 }
 

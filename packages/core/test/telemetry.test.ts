@@ -16,6 +16,7 @@ import {
   type GenAISpanKind,
   GenAITelemetry,
   genAISpanName,
+  isCancellation,
   safely,
   safelyAsync,
 } from '../src/index.js';
@@ -157,6 +158,48 @@ describe('explicit end times', () => {
     const [span] = h.t.spans();
     expect(span.endTime[0] * 1e3 + span.endTime[1] / 1e6).toBe(Math.ceil(startMs) + 40);
     void h.t.shutdown();
+  });
+});
+
+describe('cancellation', () => {
+  it("isCancellation: aborted signals and the SDKs' abort errors, by name or class; nothing else", () => {
+    class APIUserAbortError extends Error {}
+    class ModelAbortError extends Error {
+      override name = 'ModelAbortError';
+    }
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(isCancellation(aborted.signal.reason)).toBe(true); // DOMException AbortError
+    expect(isCancellation(new APIUserAbortError('x'))).toBe(true);
+    expect(isCancellation(new ModelAbortError('x'))).toBe(true);
+    expect(isCancellation(Object.assign(new Error('x'), { name: 'AbortError' }))).toBe(true);
+    expect(isCancellation(new Error('Aborted'))).toBe(false);
+    expect(isCancellation(new TypeError('x'))).toBe(false);
+    expect(isCancellation('AbortError')).toBe(false);
+    expect(isCancellation(undefined)).toBe(false);
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    expect(isCancellation(hostile)).toBe(false);
+  });
+
+  it('span.cancel(): genai_otel.cancelled, no error status, still measured', async () => {
+    const h = harness();
+    const s = h.telemetry.startSpan({ kind: 'LLM', name: 'claude-x', provider: 'anthropic' });
+    s.cancel();
+    s.cancel(); // once
+    const [span] = h.t.spans();
+    expect(span.attributes['genai_otel.cancelled']).toBe(true);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span.attributes['error.type']).toBeUndefined();
+    const duration = (await h.t.metricsByName()).get('gen_ai.client.operation.duration');
+    expect(duration.dataPoints[0].attributes['error.type']).toBeUndefined();
+    await h.t.shutdown();
   });
 });
 

@@ -31,7 +31,6 @@ export const ATTR_HTTP_REQUEST_RESEND_COUNT = 'http.request.resend_count';
 
 /**
  * Set (to true) when the application cancelled the call: it aborted the request, broke out of
- * the stream, or aborted the stream's controller. Cancellation is not an error: the status stays
- * unset. (Candidate for core: every instrumentation has cancellable streams.)
+ * the stream, or aborted the stream's controller. Shared with the other instrumentations (core).
  */
-export const ATTR_GENAI_OTEL_CANCELLED = 'genai_otel.cancelled';
+export { ATTR_GENAI_OTEL_CANCELLED } from '@genai-otel/core';

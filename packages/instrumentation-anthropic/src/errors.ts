@@ -16,13 +16,8 @@ function className(err: unknown): string | undefined {
   }
 }
 
-/** Did the application abort the call (its signal, `stream.controller.abort()`)? */
-export function isCancellation(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false;
-  const e = err as Obj;
-  const name = className(err) ?? e.name;
-  return name === 'APIUserAbortError' || e.name === 'AbortError';
-}
+/** Did the application abort the call (its signal, `stream.controller.abort()`)? Core's test. */
+export { isCancellation } from '@genai-otel/core';
 
 /**
  * The API's error type when it sent one (`overloaded_error`, `rate_limit_error`, ...), else

@@ -2,9 +2,11 @@ import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_WORKFLOW_NAME,
+  ATTR_GENAI_OTEL_CANCELLED,
   ATTR_GENAI_OTEL_RETRIEVAL_DOCUMENT_COUNT,
   type GenAISpan,
   type GenAITelemetry,
+  isCancellation,
   logSwallowed,
 } from '@genai-otel/core';
 import { type Attributes, type Context, context } from '@opentelemetry/api';
@@ -29,7 +31,11 @@ import { type RunKind, RunRegistry, type RunState } from './run-registry.js';
 import type { LangChainInstrumentationConfig } from './types.js';
 
 export const HANDLER_NAME = 'genai_otel_callback_handler';
-export const ATTR_STREAM_CANCELLED = 'genai_otel.langchain.stream.cancelled';
+/**
+ * `genai_otel.cancelled` (core's, shared with the other instrumentations): the application
+ * stopped the run (left its stream early, or aborted its signal). Not an error.
+ */
+export const ATTR_CANCELLED = ATTR_GENAI_OTEL_CANCELLED;
 /** LangChain's run id, for correlation with LangSmith and with the user's own callbacks. */
 export const ATTR_RUN_ID = 'genai_otel.langchain.run_id';
 
@@ -418,11 +424,7 @@ export class GenAICallbackHandler {
   onStreamCancelled(d: DeferredContext, endMs?: number): void {
     const run = d.run as RunState | undefined;
     if (run === undefined || this.registry.get(run.id) !== run) return;
-    for (const r of this.registry.takeTree(run.id)) {
-      if (r.span === undefined) continue;
-      r.span.setAttribute(ATTR_STREAM_CANCELLED, true);
-      r.span.end(endMs);
-    }
+    for (const r of this.registry.takeTree(run.id)) r.span?.cancel(endMs);
   }
 
   // ----- internals -----
@@ -447,6 +449,11 @@ export class GenAICallbackHandler {
   private fail(runId: unknown, err: unknown): void {
     const run = this.take(runId);
     if (run?.span === undefined) return;
+    // LangChain reports an aborted call (the user's signal) as an error: it is a cancellation.
+    if (isCancellation(err)) {
+      run.span.cancel();
+      return;
+    }
     run.span.recordError(err);
     run.span.end();
   }

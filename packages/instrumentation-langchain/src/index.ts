@@ -1,7 +1,7 @@
 export { DeferredContext } from './deferred-context.js';
 export {
+  ATTR_CANCELLED,
   ATTR_RUN_ID,
-  ATTR_STREAM_CANCELLED,
   GenAICallbackHandler,
   HANDLER_NAME,
 } from './handler.js';

@@ -202,7 +202,7 @@ describe('streaming', () => {
     expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThanOrEqual(0);
     expect(span.attributes['gen_ai.usage.input_tokens']).toBe(7);
     expect(span.attributes['gen_ai.usage.output_tokens']).toBe(4);
-    expect(span.attributes['genai_otel.langchain.stream.cancelled']).toBeUndefined();
+    expect(span.attributes['genai_otel.cancelled']).toBeUndefined();
     const metrics = await telemetry.metricsByName();
     expect(metrics.get('gen_ai.client.operation.time_to_first_chunk')).toBeDefined();
   });
@@ -215,8 +215,8 @@ describe('streaming', () => {
     const spans = telemetry.spans();
     const llm = byName(spans, 'chat fake-model-1');
     const root = byName(spans, 'RunnableSequence');
-    expect(llm.attributes['genai_otel.langchain.stream.cancelled']).toBe(true);
-    expect(root.attributes['genai_otel.langchain.stream.cancelled']).toBe(true);
+    expect(llm.attributes['genai_otel.cancelled']).toBe(true);
+    expect(root.attributes['genai_otel.cancelled']).toBe(true);
     expect(isChildOf(llm, root)).toBe(true);
     expect(instrumentation.openRuns).toBe(0);
   });

@@ -74,7 +74,7 @@ describe.each(versions)('@langchain/core %s', (_label, core) => {
     for (let i = 0; i < 50 && telemetry.spans().length === 0; i++)
       await new Promise((r) => setImmediate(r));
     span = byName(telemetry.spans(), 'chat fake-model-1');
-    expect(span.attributes['genai_otel.langchain.stream.cancelled']).toBe(true);
+    expect(span.attributes['genai_otel.cancelled']).toBe(true);
     expect(instrumentation.openRuns).toBe(0);
   });
 
@@ -91,38 +91,30 @@ describe.each(versions)('@langchain/core %s', (_label, core) => {
       ['a chat model', false],
       ['a sequence', true],
     ])(
-      'stream() of %s aborted mid-stream: its spans end at the abort, marked cancelled; the caller still gets the AbortError',
+      'stream() of %s aborted mid-stream: its spans end, cancelled (not errors); the caller still gets the AbortError',
       async (_what, inSeq) => {
         const model = new UsageChatModel({ reply: 'a b c d e f' });
         const runnable = inSeq ? seq(model) : model;
         const controller = new AbortController();
-        let abortedAt = 0;
         const consume = async () => {
           for await (const _ of await runnable.stream(inSeq ? { q: 'hi' } : 'hi', {
             signal: controller.signal,
-          })) {
+          }))
             controller.abort();
-            abortedAt = Date.now();
-          }
         };
         await expect(consume()).rejects.toThrow(/abort/i);
-        // A deliberate wait before the spans end, so a span ended late would show it.
-        await new Promise((r) => setTimeout(r, 30));
         await settle();
         expect(instrumentation.openRuns).toBe(0);
         const spans = telemetry.spans();
+        // Whether LangChain reports a run's abort itself (then we see its AbortError) or drops
+        // the run (then we end it) is a race inside LangChain that differs by version and Node
+        // release; either way the run is a cancellation.
         const names = inSeq ? ['chat fake-model-1', 'RunnableSequence'] : ['chat fake-model-1'];
         for (const name of names) {
           const span = byName(spans, name);
-          if (span.attributes['genai_otel.langchain.stream.cancelled'] === true) {
-            // Ended by us, at the abort (not when the run map would have evicted it).
-            expect(ms(span.endTime)).toBeLessThanOrEqual(abortedAt + 1);
-          } else {
-            // LangChain reported this run's end itself (which of the two happens is a race
-            // inside LangChain that differs by version and Node release): as the abort error.
-            expect(span.status.code).toBe(SpanStatusCode.ERROR);
-            expect(span.attributes['error.type']).toBe('AbortError');
-          }
+          expect(span.attributes['genai_otel.cancelled']).toBe(true);
+          expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+          expect(span.attributes['error.type']).toBeUndefined();
         }
         if (inSeq)
           expect(
@@ -131,7 +123,7 @@ describe.each(versions)('@langchain/core %s', (_label, core) => {
       },
     );
 
-    it('streamEvents() on a chat model whose consumer stops early ends the model span', async () => {
+    it('streamEvents() on a chat model whose consumer stops early: the model span ends at that point, cancelled', async () => {
       const model = new UsageChatModel({ reply: 'a b c d e f' });
       try {
         for await (const ev of model.streamEvents('hi', { version: 'v2' }))
@@ -139,10 +131,16 @@ describe.each(versions)('@langchain/core %s', (_label, core) => {
       } catch {
         // 0.3.x throws an abort error at the consumer's `break` (with or without us)
       }
+      const stoppedAt = Date.now();
+      // A deliberate wait before the span is ended, so a span ended late would show it.
+      await new Promise((r) => setTimeout(r, 30));
       await settle();
       expect(instrumentation.openRuns).toBe(0);
       const span = byName(telemetry.spans(), 'chat fake-model-1');
-      expect(span.attributes['genai_otel.langchain.stream.cancelled']).toBe(true);
+      expect(span.attributes['genai_otel.cancelled']).toBe(true);
+      expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+      // LangChain drops this run on abort: we end it at the abort, not when we got round to it.
+      expect(ms(span.endTime)).toBeLessThanOrEqual(stoppedAt + 1);
     });
 
     it('a signal shared by many completed streams collects no listeners of ours', async () => {

@@ -10,8 +10,8 @@ import {
   ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
   ATTR_LLAMAINDEX_CLASS,
   ATTR_LLAMAINDEX_NODE_COUNT,
-  ATTR_STREAM_ABANDONED,
   ATTR_STREAM_CHUNKS,
+  markStreamAbandoned,
 } from './attributes.js';
 import { className, modelOf, providerOf, read, requestDetails } from './llm-details.js';
 import { recordLLMResponse, StreamAccumulator } from './llm-response.js';
@@ -526,7 +526,7 @@ export class LlamaIndexHooks {
       onEnd: (outcome: StreamOutcome) => {
         span.setAttribute(ATTR_STREAM_CHUNKS, chunks);
         if (outcome.error !== undefined) span.recordError(outcome.error);
-        if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
+        if (outcome.abandoned) markStreamAbandoned(span);
         if (outcome.error === undefined) safely('llamaindex stream end', () => onStreamEnd?.());
         span.end(outcome.endTime);
       },

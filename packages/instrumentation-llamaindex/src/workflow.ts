@@ -1,6 +1,6 @@
 import { type GenAISpan, safely } from '@genai-otel/core';
 import { type Context, context } from '@opentelemetry/api';
-import { ATTR_STREAM_ABANDONED } from './attributes.js';
+import { markStreamAbandoned } from './attributes.js';
 import { read } from './llm-details.js';
 import { isAsyncIterable, traceStream } from './streams.js';
 
@@ -23,7 +23,7 @@ export function traceWorkflowRun(run: unknown, span: GenAISpan, ctx: Context): b
     if (outcome.error !== undefined) span.recordError(outcome.error);
     else if (outcome.value !== undefined)
       span.setOutput(read(outcome.value, 'data') ?? outcome.value);
-    if (outcome.abandoned) span.setAttribute(ATTR_STREAM_ABANDONED, true);
+    if (outcome.abandoned) markStreamAbandoned(span);
     span.end(outcome.endTime);
   };
   Object.defineProperty(run, 'then', {

@@ -286,6 +286,8 @@ describe('memory', () => {
     const ms = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
     const q = one(h.t.spans(), 'query');
     expect(q.attributes['genai_otel.stream.abandoned']).toBe(true);
+    expect(q.attributes['genai_otel.cancelled']).toBe(true); // one vocabulary with the others
+    expect(q.status.code).not.toBe(2); // not an error
     expect(q.attributes['genai_otel.stream.chunk_count']).toBe(2);
     expect(ms(q.endTime)).toBeLessThanOrEqual(lastRead);
   });
