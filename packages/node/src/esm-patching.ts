@@ -10,6 +10,7 @@ import { env } from './env.js';
 import { esmHookRegistered, registerEsmHook } from './esm-hook.js';
 import {
   appDeclaredPackages,
+  appDirectDependencies,
   entryModuleFormat,
   nestedCopyBases,
   preloadModules,
@@ -45,8 +46,8 @@ export interface EsmPlan {
   preload: GenAIInstrumentationEntry[];
   /** Instrumentations whose modules go through the loader hook. */
   hook: Instrumentation[];
-  /** The packages the application names (when read), to look for nested framework copies. */
-  declared?: ReadonlySet<string>;
+  /** The packages the application's package.json names (when read): where nested copies are looked for. */
+  direct?: ReadonlySet<string>;
 }
 
 /**
@@ -85,10 +86,11 @@ export function planEsmPatching(
     if (format === undefined || (format === 'esm' && !awaited))
       return { mode, preload: [], hook: all };
     if (format === 'cjs') return { mode, preload: [], hook: [] };
-    const declared = appDeclaredPackages();
+    const direct = appDirectDependencies();
+    const declared = appDeclaredPackages(undefined, direct);
     const preload = genai.filter((g) => frameworkDeclared(g.framework, declared));
     // The HTTP instrumentations only need the hook when it is registered anyway.
-    return { mode, preload, hook: additional.length ? [...http, ...additional] : [], declared };
+    return { mode, preload, hook: additional.length ? [...http, ...additional] : [], direct };
   } catch (err) {
     // Reading the app's manifests failed (permissions, a broken link...): the hook as before,
     // never a failed set-up.
@@ -110,10 +112,10 @@ export function registerPlannedHook(plan: EsmPlan): boolean {
  */
 export async function runPreloads(plan: EsmPlan, info: EsmPatchingInfo): Promise<void> {
   const missed: Instrumentation[] = [];
-  let declared = plan.declared;
-  if (declared === undefined && plan.preload.length > 0) {
+  let direct = plan.direct;
+  if (direct === undefined && plan.preload.length > 0) {
     try {
-      declared = appDeclaredPackages();
+      direct = appDirectDependencies();
     } catch (err) {
       logSwallowed('esm preload: app packages', err);
     }
@@ -129,7 +131,7 @@ export async function runPreloads(plan: EsmPlan, info: EsmPatchingInfo): Promise
         // Other copies nested under the packages the app names (a few `stat`s per package).
         let nested: string[] = [];
         try {
-          if (declared) nested = nestedCopyBases(entries, declared);
+          if (direct) nested = nestedCopyBases(entries, direct);
         } catch (err) {
           logSwallowed(`esm preload ${framework}: nested copies`, err);
         }

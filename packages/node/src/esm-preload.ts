@@ -184,18 +184,25 @@ function addDependencies(
   }
 }
 
+/** Every package the application's own `package.json` names (all dependency kinds). */
+export function appDirectDependencies(entry = process.argv[1]): Set<string> {
+  const direct = new Set<string>();
+  const dir = entry ? dirname(resolve(entry)) : process.cwd();
+  const manifest = nearestManifest(dir) ?? nearestManifest(process.cwd());
+  if (manifest) addDependencies(manifest, direct);
+  return direct;
+}
+
 /**
  * The packages the application uses: every package its own `package.json` names (all
  * dependency kinds), plus what those packages depend on or expect as peers, one level down
  * (so a framework used through a wrapper library, e.g. installed as the wrapper's peer,
  * counts too).
  */
-export function appDeclaredPackages(entry = process.argv[1]): Set<string> {
-  const direct = new Set<string>();
-  const dir = entry ? dirname(resolve(entry)) : process.cwd();
-  const manifest = nearestManifest(dir) ?? nearestManifest(process.cwd());
-  if (!manifest) return direct;
-  addDependencies(manifest, direct);
+export function appDeclaredPackages(
+  entry = process.argv[1],
+  direct: ReadonlySet<string> = appDirectDependencies(entry),
+): Set<string> {
   const all = new Set(direct);
   const bases = appResolutionBases(entry);
   for (const name of direct) {
