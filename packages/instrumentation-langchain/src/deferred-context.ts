@@ -14,7 +14,7 @@ export class DeferredContext implements Context {
   target: Context | undefined = undefined;
   /** The run that claimed this context (opaque to this module). */
   run: unknown = undefined;
-  /** Called once when the run that claims this context leaves the run registry (see release). */
+  /** Handed to the run that claims this context: called once when it leaves the run registry. */
   onRunReleased: (() => void) | undefined = undefined;
 
   constructor(

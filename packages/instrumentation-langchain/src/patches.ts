@@ -282,7 +282,8 @@ function wrapReadable(original: Function, host: PatchHost): Function {
  * when its consumer stops early) is abandoned by LangChain: its race with the signal rejects
  * and nothing resumes or closes the run's generator, so no end event ever comes for the run
  * or for the runs open below it. On abort we give LangChain the current turn to report the
- * runs it does end (as errors), then end the rest, marked cancelled, at the abort time. The
+ * runs it does end (its abort errors, which the handler records as cancellations), then end
+ * the rest, cancelled, at the abort time. The
  * listener is removed when the stream's run ends, so a long-lived signal shared by many
  * calls does not collect listeners. Returns the remover.
  */
