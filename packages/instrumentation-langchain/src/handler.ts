@@ -38,6 +38,12 @@ export const HANDLER_NAME = 'genai_otel_callback_handler';
 export const ATTR_CANCELLED = ATTR_GENAI_OTEL_CANCELLED;
 /** LangChain's run id, for correlation with LangSmith and with the user's own callbacks. */
 export const ATTR_RUN_ID = 'genai_otel.langchain.run_id';
+/**
+ * The LangGraph control-flow exception that ended the run (`GraphInterrupt` / `NodeInterrupt`
+ * from `interrupt()` awaiting human input, `ParentCommand` handing a `Command` to the parent
+ * graph): the run paused or handed over, it did not fail.
+ */
+export const ATTR_CONTROL_FLOW = 'genai_otel.langchain.control_flow';
 
 const HIDDEN_TAG = 'langsmith:hidden';
 const GRAPH_CLASSES = new Set(['CompiledStateGraph', 'CompiledGraph', 'Pregel', 'StateGraph']);
@@ -454,6 +460,14 @@ export class GenAICallbackHandler {
       run.span.cancel();
       return;
     }
+    // LangGraph reports its control flow (an interrupt, a command to the parent graph) as an
+    // error of every run it unwinds: not a failure (nor a trace the tail sampler must keep).
+    const flow = controlFlowOf(err);
+    if (flow !== undefined) {
+      run.span.setAttribute(ATTR_CONTROL_FLOW, flow);
+      run.span.end();
+      return;
+    }
     run.span.recordError(err);
     run.span.end();
   }
@@ -487,6 +501,22 @@ function newRun(
     firstChunkSeen: false,
     onReleased: undefined,
   };
+}
+
+/**
+ * The name of a LangGraph control-flow exception (its `GraphBubbleUp` classes say so with
+ * `is_bubble_up`, which holds across copies and versions), else undefined.
+ */
+function controlFlowOf(err: unknown): string | undefined {
+  try {
+    if (!isObj(err) || err.is_bubble_up !== true) return undefined;
+    const name = err.name;
+    return typeof name === 'string' && name && name !== 'Error'
+      ? name.slice(0, 64)
+      : 'GraphBubbleUp';
+  } catch {
+    return undefined;
+  }
 }
 
 /** `gen_ai.conversation.id` from the ids LangChain/LangGraph users put in the run metadata. */

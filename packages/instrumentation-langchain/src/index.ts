@@ -1,6 +1,7 @@
 export { DeferredContext } from './deferred-context.js';
 export {
   ATTR_CANCELLED,
+  ATTR_CONTROL_FLOW,
   ATTR_RUN_ID,
   GenAICallbackHandler,
   HANDLER_NAME,

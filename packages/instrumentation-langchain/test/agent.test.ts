@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { renderTree } from '@genai-otel/test-utils';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixtures } from './fixtures.js';
 import { allByName, byName, isChildOf, setup } from './helpers.js';
@@ -81,6 +82,68 @@ describe('createAgent (LangGraph)', () => {
       1,
     );
     expect(isChildOf(byName(spans, 'model_request'), root)).toBe(true);
+  });
+});
+
+describe('human in the loop (LangGraph interrupt)', () => {
+  // LangGraph as langchain installs it (the agent's own graph library).
+  const langgraph = createRequire(require.resolve('langchain'))('@langchain/langgraph');
+
+  it('an interrupt pauses the run: no error spans; the resumed run completes the tool', async () => {
+    const approve = tool(
+      async ({ city }: { city: string }) => {
+        const answer = langgraph.interrupt({ question: `book ${city}?` });
+        return `booked ${city}: ${answer}`;
+      },
+      { name: 'book', description: 'needs approval', schema: z.object({ city: z.string() }) },
+    );
+    const agent = createAgent({
+      model: new FakeToolCallingModel({
+        toolCalls: [[{ name: 'book', args: { city: 'Paris' }, id: 'call_1' }], []],
+      }),
+      tools: [approve],
+      name: 'booking_agent',
+      checkpointer: new langgraph.MemorySaver(),
+    });
+    const config = { configurable: { thread_id: 'thread-1' } };
+    const paused = await agent.invoke({ messages: [{ role: 'user', content: 'book' }] }, config);
+    expect(paused.__interrupt__).toBeDefined();
+    let spans = telemetry.spans();
+    const interrupted = byName(spans, 'execute_tool book');
+    expect(interrupted.attributes['genai_otel.langchain.control_flow']).toBe('GraphInterrupt');
+    for (const s of spans) {
+      expect(s.status.code, s.name).not.toBe(SpanStatusCode.ERROR);
+      expect(s.attributes['error.type'], s.name).toBeUndefined();
+    }
+    expect(instrumentation.openRuns).toBe(0);
+
+    telemetry.reset();
+    const resumed = await agent.invoke(new langgraph.Command({ resume: 'yes' }), config);
+    expect(resumed.messages.at(-1).content).toContain('booked Paris: yes');
+    spans = telemetry.spans();
+    const done = byName(spans, 'execute_tool book');
+    expect(done.attributes['genai_otel.langchain.control_flow']).toBeUndefined();
+    expect(byName(spans, 'invoke_agent booking_agent')).toBeDefined();
+  });
+
+  it('a real tool error still is one', async () => {
+    const broken = tool(
+      async () => {
+        throw new RangeError('no rooms');
+      },
+      { name: 'book', description: 'fails', schema: z.object({ city: z.string() }) },
+    );
+    const agent = createAgent({
+      model: new FakeToolCallingModel({
+        toolCalls: [[{ name: 'book', args: { city: 'Paris' }, id: 'call_1' }], []],
+      }),
+      tools: [broken],
+    });
+    await agent.invoke({ messages: [{ role: 'user', content: 'book' }] }).catch(() => undefined);
+    const span = byName(telemetry.spans(), 'execute_tool book');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('RangeError');
+    expect(span.attributes['genai_otel.langchain.control_flow']).toBeUndefined();
   });
 });
 
