@@ -30,12 +30,15 @@ class AnthropicChat extends BaseChatModel {
   getLsParams() {
     return { ls_provider: 'anthropic', ls_model_name: 'claude-test', ls_model_type: 'chat' };
   }
-  async _generate(messages: any[]) {
-    const res = await client.messages.create({
-      model: 'claude-test',
-      max_tokens: 64,
-      messages: messages.map((m) => ({ role: 'user', content: String(m.content) })),
-    });
+  async _generate(messages: any[], options: any) {
+    const res = await client.messages.create(
+      {
+        model: 'claude-test',
+        max_tokens: 64,
+        messages: messages.map((m) => ({ role: 'user', content: String(m.content) })),
+      },
+      { signal: options?.signal },
+    );
     const text = res.content.map((b: any) => b.text ?? '').join('');
     const message = new AIMessage({
       content: text,
@@ -98,4 +101,32 @@ it('the Anthropic span nests under the LangChain model span; usage is counted on
   for (const p of metrics.get('gen_ai.client.token.usage')?.dataPoints ?? [])
     if (p.attributes['gen_ai.token.type'] === 'input') input += p.value.sum;
   expect(input).toBe(100);
+});
+
+it('a call the user aborts is a cancellation in both instrumentations, not an error', async () => {
+  server.enqueue({ kind: 'hang' });
+  const chain = ChatPromptTemplate.fromMessages([['human', '{q}']]).pipe(new AnthropicChat({}));
+  const controller = new AbortController();
+  const requestsBefore = server.requests.length;
+  const call = chain.invoke({ q: 'never mind' }, { signal: controller.signal });
+  while (server.requests.length === requestsBefore) await new Promise((r) => setTimeout(r, 5));
+  controller.abort();
+  await expect(call).rejects.toThrow();
+  // The provider call settles after the caller's rejection: wait for its span.
+  for (let i = 0; i < 400 && telemetry.spans().length < 4; i++)
+    await new Promise((r) => setTimeout(r, 5));
+  const spans = telemetry.spans();
+  const lc = spans.find(
+    (s: any) =>
+      s.attributes['genai_otel.framework'] === 'langchain' && s.name === 'chat claude-test',
+  );
+  const provider = spans.find(
+    (s: any) => s.name === 'chat claude-test' && s !== lc && s.attributes['genai_otel.span.kind'],
+  );
+  for (const span of [lc, provider, byName(spans, 'RunnableSequence')]) {
+    expect(span, 'span').toBeDefined();
+    expect(span.attributes['genai_otel.cancelled'], span.name).toBe(true);
+    expect(span.status.code, span.name).not.toBe(2);
+    expect(span.attributes['error.type'], span.name).toBeUndefined();
+  }
 });
