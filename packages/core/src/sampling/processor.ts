@@ -1107,6 +1107,12 @@ export class AdaptiveSamplingSpanProcessor implements SpanProcessorLike, LogReco
         })
         .addCallback((r: ObservableResult) => r.observe(this.bufferedSpans));
       meter
+        .createObservableGauge('genai_otel.sampling.buffered_log_records', {
+          description: 'Log records currently held with traces awaiting a decision',
+          unit: '{log_record}',
+        })
+        .addCallback((r: ObservableResult) => r.observe(this.bufferedLogRecords));
+      meter
         .createObservableGauge('genai_otel.sampling.baseline_probability', {
           description: 'Current probability applied to fast, successful traces',
           unit: '1',

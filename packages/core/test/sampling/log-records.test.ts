@@ -294,6 +294,27 @@ describe(`log records follow their trace's decision (line ${sdkLine})`, () => {
     root.end();
   });
 
+  it('counts records kept, dropped and held in the genai_otel.sampling.* metrics', async () => {
+    const harness = createTestTelemetry();
+    const p = pipeline({ meterProvider: harness.meterProvider });
+    p.llmCall(); // dropped
+    p.llmCall(ROOT_CONTEXT, { error: true }); // kept
+    const open = p.tracer.startSpan('invoke_agent support');
+    p.llmCall(trace.setSpan(ROOT_CONTEXT, open)); // held
+    const m = await harness.metricsByName();
+    const value = (name: string, decision?: string) =>
+      m
+        .get(name)
+        ?.dataPoints.find(
+          (d: any) => decision === undefined || d.attributes['sampling.decision'] === decision,
+        )?.value;
+    expect(value('genai_otel.sampling.log_records', 'kept')).toBe(1);
+    expect(value('genai_otel.sampling.log_records', 'dropped')).toBe(1);
+    expect(value('genai_otel.sampling.buffered_log_records')).toBe(1);
+    open.end();
+    await harness.shutdown();
+  });
+
   it('annotate mode forwards every record (a Collector decides)', () => {
     const p = pipeline({ mode: 'annotate' });
     p.llmCall();
