@@ -662,6 +662,19 @@ export class GenAISpan {
   }
 
   /**
+   * What the operation threw: a cancellation (see {@link isCancellation}) is marked
+   * `genai_otel.cancelled` with no error status; anything else is recorded as an error
+   * ({@link recordError}). Instrumentations call this for an operation that ended by an
+   * exception, so an abort is never counted as a failure.
+   */
+  recordThrown(error: unknown, errorType?: string): this {
+    if (this.ended) return this;
+    if (isCancellation(error)) this.setAttribute(sc.ATTR_GENAI_OTEL_CANCELLED, true);
+    else this.recordError(error, errorType);
+    return this;
+  }
+
+  /**
    * Ends the span as cancelled by the application (`genai_otel.cancelled=true`, no error
    * status): see {@link isCancellation}.
    */

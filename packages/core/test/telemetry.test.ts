@@ -188,6 +188,22 @@ describe('cancellation', () => {
     expect(isCancellation(hostile)).toBe(false);
   });
 
+  it('recordThrown: a cancellation is marked cancelled, anything else is an error', () => {
+    const h = harness();
+    const aborted = h.telemetry.startSpan({ kind: 'LLM', name: 'claude-x', provider: 'anthropic' });
+    aborted.recordThrown(Object.assign(new Error('stop'), { name: 'AbortError' })).end();
+    const failed = h.telemetry.startSpan({ kind: 'TOOL', name: 'search' });
+    failed.recordThrown(new RangeError('bad'), 'bad_range').end();
+    const [a, f] = h.t.spans();
+    expect(a.attributes['genai_otel.cancelled']).toBe(true);
+    expect(a.status.code).toBe(SpanStatusCode.UNSET);
+    expect(a.events).toHaveLength(0);
+    expect(f.attributes['genai_otel.cancelled']).toBeUndefined();
+    expect(f.status.code).toBe(SpanStatusCode.ERROR);
+    expect(f.attributes['error.type']).toBe('bad_range');
+    void h.t.shutdown();
+  });
+
   it('span.cancel(): genai_otel.cancelled, no error status, still measured', async () => {
     const h = harness();
     const s = h.telemetry.startSpan({ kind: 'LLM', name: 'claude-x', provider: 'anthropic' });

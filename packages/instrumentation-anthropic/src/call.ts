@@ -45,7 +45,7 @@ import {
   usageExtras,
   usageOf,
 } from './convert.js';
-import { anthropicErrorType, errorRequestId, errorStatus, isCancellation } from './errors.js';
+import { anthropicErrorType, errorRequestId, errorStatus } from './errors.js';
 import { isSdkStream, MessageAccumulator, observeStream, type StreamEnd } from './stream.js';
 
 type Obj = Record<string, any>;
@@ -387,8 +387,7 @@ export class AnthropicCall {
       if (status !== undefined) this.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       const requestId = errorRequestId(err);
       if (requestId) this.span.setAttribute(ATTR_ANTHROPIC_REQUEST_ID, requestId.slice(0, 256));
-      if (isCancellation(err)) this.span.setAttribute(ATTR_GENAI_OTEL_CANCELLED, true);
-      else this.span.recordError(err, anthropicErrorType(err));
+      this.span.recordThrown(err, anthropicErrorType(err));
     });
     this.end();
   }

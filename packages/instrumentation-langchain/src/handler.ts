@@ -6,7 +6,6 @@ import {
   ATTR_GENAI_OTEL_RETRIEVAL_DOCUMENT_COUNT,
   type GenAISpan,
   type GenAITelemetry,
-  isCancellation,
   logSwallowed,
 } from '@genai-otel/core';
 import { type Attributes, type Context, context } from '@opentelemetry/api';
@@ -455,20 +454,12 @@ export class GenAICallbackHandler {
   private fail(runId: unknown, err: unknown): void {
     const run = this.take(runId);
     if (run?.span === undefined) return;
-    // LangChain reports an aborted call (the user's signal) as an error: it is a cancellation.
-    if (isCancellation(err)) {
-      run.span.cancel();
-      return;
-    }
     // LangGraph reports its control flow (an interrupt, a command to the parent graph) as an
     // error of every run it unwinds: not a failure (nor a trace the tail sampler must keep).
     const flow = controlFlowOf(err);
-    if (flow !== undefined) {
-      run.span.setAttribute(ATTR_CONTROL_FLOW, flow);
-      run.span.end();
-      return;
-    }
-    run.span.recordError(err);
+    if (flow !== undefined) run.span.setAttribute(ATTR_CONTROL_FLOW, flow);
+    // LangChain reports an aborted call (the user's signal) as an error too: a cancellation.
+    else run.span.recordThrown(err);
     run.span.end();
   }
 

@@ -495,7 +495,7 @@ export class LlamaIndexHooks {
         return undefined;
       },
       (error) => {
-        span.recordError(error);
+        span.recordThrown(error);
         span.end();
       },
       true,
@@ -525,7 +525,7 @@ export class LlamaIndexHooks {
       },
       onEnd: (outcome: StreamOutcome) => {
         span.setAttribute(ATTR_STREAM_CHUNKS, chunks);
-        if (outcome.error !== undefined) span.recordError(outcome.error);
+        if (outcome.error !== undefined) span.recordThrown(outcome.error);
         if (outcome.abandoned) markStreamAbandoned(span);
         if (outcome.error === undefined) safely('llamaindex stream end', () => onStreamEnd?.());
         span.end(outcome.endTime);
@@ -600,7 +600,7 @@ export class LlamaIndexHooks {
         },
         (error) => {
           span.setRetrieval({ query, dataSourceId });
-          span.recordError(error);
+          span.recordThrown(error);
           span.end();
         },
       );
@@ -640,7 +640,7 @@ export class LlamaIndexHooks {
           span.end();
         },
         (error) => {
-          span.recordError(error);
+          span.recordThrown(error);
           span.end();
         },
       );
@@ -678,7 +678,7 @@ export class LlamaIndexHooks {
           span.end();
         },
         (error) => {
-          span.recordError(error);
+          span.recordThrown(error);
           span.end();
         },
       );
@@ -772,7 +772,7 @@ export class LlamaIndexHooks {
       try {
         result = context.with(ctx, () => original.apply(this, args));
       } catch (error) {
-        span.recordError(error);
+        span.recordThrown(error);
         span.end();
         throw error;
       }
@@ -831,7 +831,7 @@ export class LlamaIndexHooks {
           span.end();
         },
         (error) => {
-          span.recordError(error);
+          span.recordThrown(error);
           span.end();
         },
       );
@@ -893,7 +893,7 @@ export class LlamaIndexHooks {
           span.end();
         },
         (error) => {
-          span.recordError(error);
+          span.recordThrown(error);
           span.end();
         },
       );

@@ -20,7 +20,7 @@ export function traceWorkflowRun(run: unknown, span: GenAISpan, ctx: Context): b
   }) => {
     if (done) return;
     done = true;
-    if (outcome.error !== undefined) span.recordError(outcome.error);
+    if (outcome.error !== undefined) span.recordThrown(outcome.error);
     else if (outcome.value !== undefined)
       span.setOutput(read(outcome.value, 'data') ?? outcome.value);
     if (outcome.abandoned) markStreamAbandoned(span);

@@ -216,6 +216,22 @@ describe.each(VERSIONS)('llamaindex $label (CJS)', ({ specifier, label }) => {
     }
   });
 
+  it('an aborted LLM call is a cancellation on every span, not an error', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const reason = abort.signal.reason; // the DOMException AbortError an aborted fetch throws
+    fakes.llm.failNext = reason;
+    const engine = index.asQueryEngine();
+    await expect(engine.query({ query: 'never mind' })).rejects.toBe(reason);
+    const spans = h.t.spans();
+    for (const name of ['chat fake-llm-1', 'synthesize', 'query']) {
+      const s = one(spans, name);
+      expect(s.attributes['genai_otel.cancelled'], name).toBe(true);
+      expect(s.status.code, name).not.toBe(SpanStatusCode.ERROR);
+      expect(s.attributes['error.type'], name).toBeUndefined();
+    }
+  });
+
   it('LLM complete() delegating to chat() gives one chat span', async () => {
     const out = await fakes.llm.complete({ prompt: 'Say hi' });
     expect(out.text).toContain('Answer about');
