@@ -1,9 +1,9 @@
+import { ATTR_GENAI_OTEL_CANCELLED, type GenAISpan } from '@genai-otel/core';
+
 /** Attributes of our own that describe LlamaIndex objects (prefixed: never collide with semconv). */
 export const ATTR_LLAMAINDEX_CLASS = 'genai_otel.llamaindex.class';
 /** Number of nodes handed to a response synthesizer. */
 export const ATTR_LLAMAINDEX_NODE_COUNT = 'genai_otel.llamaindex.node_count';
-
-import { ATTR_GENAI_OTEL_CANCELLED, type GenAISpan } from '@genai-otel/core';
 
 /** Set on a span whose stream the consumer closed early or dropped before the end. */
 export const ATTR_STREAM_ABANDONED = 'genai_otel.stream.abandoned';
