@@ -174,24 +174,25 @@ describe(`log records follow their trace's decision (line ${sdkLine})`, () => {
   });
 
   it('`match` widens what follows the trace', () => {
-    const spanExporterless = pipeline({}, (o) => new AdaptiveSamplingSpanProcessor(o));
+    const p = pipeline();
     const logs = logsSdk();
     const exporter = new logs.InMemoryLogRecordExporter();
     const provider = new logs.LoggerProvider({
       processors: [
-        spanExporterless.sampler.logRecordProcessor(
-          new logs.SimpleLogRecordProcessor({ exporter }),
-          { match: () => true },
-        ),
+        p.sampler.logRecordProcessor(new logs.SimpleLogRecordProcessor({ exporter }), {
+          match: () => true,
+        }),
       ],
     });
     pipelines.push(provider);
-    const root = spanExporterless.tracer.startSpan('POST /chat');
+    const root = p.tracer.startSpan('POST /chat');
     provider
       .getLogger('app')
       .emit({ body: 'handling request', context: trace.setSpan(ROOT_CONTEXT, root) });
     root.end();
+    // An application log of a dropped trace: dropped with it, since `match` selects it.
     expect(exporter.getFinishedLogRecords()).toHaveLength(0);
+    expect(p.sampler.stats().logRecordsDropped).toBe(1);
   });
 
   it('a record of a trace decided earlier follows that decision', () => {
