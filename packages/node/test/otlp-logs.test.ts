@@ -35,8 +35,11 @@ afterEach(async () => {
   vi.unstubAllEnvs();
 });
 
-/** Set-up, then the SDK loaded afterwards as an application would, and one chat call. */
-async function chatCall(options: SetupTelemetryOptions) {
+/**
+ * Set-up (EVENT_ONLY content), then the SDK loaded afterwards as an application would.
+ * Returns a one-message chat call.
+ */
+function setUpAnthropic(options: SetupTelemetryOptions) {
   handle = setupTelemetry({
     metricExporters: [],
     instrumentations: { anthropic: true, langchain: false, llamaindex: false },
@@ -53,12 +56,19 @@ async function chatCall(options: SetupTelemetryOptions) {
     baseURL: api.url,
     maxRetries: 0,
   });
+  return (content: string) =>
+    client.messages.create({
+      model: 'claude-test',
+      max_tokens: 16,
+      messages: [{ role: 'user', content }],
+    });
+}
+
+/** One chat call through a fresh set-up, flushed. */
+async function chatCall(options: SetupTelemetryOptions) {
+  const ask = setUpAnthropic(options);
   api.enqueue({ kind: 'json', body: messageBody({ model: 'claude-test' }) });
-  await client.messages.create({
-    model: 'claude-test',
-    max_tokens: 16,
-    messages: [{ role: 'user', content: 'What is OTLP?' }],
-  });
+  await ask('What is OTLP?');
   await handle.forceFlush();
 }
 
@@ -99,28 +109,13 @@ describe.each<OtlpProtocol>(['http/protobuf', 'http/json'])(
 describe('content events behind adaptive tail sampling', () => {
   /** A successful call, then a failing one; baseline probability 0 keeps only the failure. */
   async function twoCalls(options: SetupTelemetryOptions) {
-    handle = setupTelemetry({
-      metricExporters: [],
-      instrumentations: { anthropic: true, langchain: false, llamaindex: false },
-      httpInstrumentation: false,
-      esmHook: false,
-      captureContent: 'EVENT_ONLY',
+    const ask = setUpAnthropic({
       traceExporters: [{ type: 'otlp' }],
       logExporters: ['otlp'],
       otlp: { endpoint: receiver.url, protocol: 'http/json' },
       adaptiveSampling: { minRate: 0, maxRate: 0, decisionWaitMs: 0 },
       ...options,
     });
-    const sdk = require('@anthropic-ai/sdk');
-    (handle.instrumentations[0] as any).manuallyInstrument?.(sdk);
-    const Anthropic = sdk.default ?? sdk.Anthropic ?? sdk;
-    const client = new Anthropic({ apiKey: 'sk-ant-x', baseURL: api.url, maxRetries: 0 });
-    const ask = (content: string) =>
-      client.messages.create({
-        model: 'claude-test',
-        max_tokens: 16,
-        messages: [{ role: 'user', content }],
-      });
     api.enqueue({ kind: 'json', body: messageBody({ model: 'claude-test' }) });
     await ask('fast and fine');
     api.enqueue({
