@@ -24,7 +24,7 @@ import {
   createHeadSampler,
   TraceRoutingSpanProcessor,
 } from '../../src/sampling/index.js';
-import { FakeClock } from './traffic.js';
+import { FakeClock, RecordingSink } from './traffic.js';
 
 const EVENT = 'gen_ai.client.inference.operation.details';
 
@@ -346,14 +346,7 @@ describe(`log records follow their trace's decision (line ${sdkLine})`, () => {
 
   it('with several destinations, records go wherever any destination keeps the trace', () => {
     const errorsOnly: any[] = [];
-    const sink = (into: any[]) => ({
-      onStart() {},
-      onEnd(s: any) {
-        into.push(s);
-      },
-      forceFlush: async () => {},
-      shutdown: async () => {},
-    });
+    const sink = (into: any[]) => new RecordingSink((span) => into.push(span));
     const p = pipeline(
       {},
       (o) =>
