@@ -69,7 +69,7 @@ async function chatCall(options: SetupTelemetryOptions) {
   const ask = setUpAnthropic(options);
   api.enqueue({ kind: 'json', body: messageBody({ model: 'claude-test' }) });
   await ask('What is OTLP?');
-  await handle.forceFlush();
+  await handle!.forceFlush();
 }
 
 describe.each<OtlpProtocol>(['http/protobuf', 'http/json'])(
@@ -125,7 +125,7 @@ describe('content events behind adaptive tail sampling', () => {
       message: 'Overloaded',
     });
     await expect(ask('this one fails')).rejects.toThrow();
-    await handle.forceFlush();
+    await handle!.forceFlush();
   }
   const asked = (r: any) => r.attributes['gen_ai.input.messages'][0].parts[0].content;
 
