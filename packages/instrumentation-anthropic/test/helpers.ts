@@ -17,7 +17,7 @@ export const API_KEY = 'sk-ant-test-SECRET-0123456789abcdef';
 /** The SDK versions under test, by the alias each is installed under. */
 export const SDKS = [
   // `modern`: the 0.50+ layout (fetch/undici transport, in-stream errors as APIError).
-  { alias: '@anthropic-ai/sdk', version: '1.12.0', native: true, completions: false, modern: true },
+  { alias: '@anthropic-ai/sdk', version: '1.17.0', native: true, completions: false, modern: true },
   {
     alias: '@anthropic-ai/sdk-v0137',
     version: '0.137.0',

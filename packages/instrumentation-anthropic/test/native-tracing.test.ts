@@ -84,7 +84,7 @@ describe.each(SDKS.filter((s) => s.native))('@anthropic-ai/sdk $version native t
     expect(h.t.spans().map((s: any) => s.name)).toEqual(['anthropic.messages.count_tokens']);
   });
 
-  it.runIf(sdk.version === '1.12.0')(
+  it.runIf(sdk.version === '1.17.0')(
     'beta tool runner: one chat span per model call, under the SDK runner span, next to its tool span',
     async () => {
       const { betaTool } = require(`${sdk.alias}/helpers/beta/json-schema`);
