@@ -67,6 +67,9 @@ interface Watched {
   call: AnthropicCall;
   kind: 'promise' | 'stream';
 }
+/** Marks a `props.retry` this instrumentation already wraps. */
+const RESEND_WATCHED = Symbol.for('genai-otel.anthropic.resend-watched');
+
 const abandoned =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry<Watched>(({ call, kind }) => call.abandon(kind))
@@ -89,6 +92,8 @@ export class AnthropicCall {
   private parseStarted = false;
   private responseArrived = false;
   private promiseDropped = false;
+  /** The SDK is sending the request again after a failed parse (see {@link watchResend}). */
+  private resending = false;
   /** Epoch ms of the last thing seen of this call (start, response, an event read). */
   private lastActivityMs = Date.now();
   /** Unregister tokens of what {@link abandoned} watches for this call. */
@@ -230,11 +235,14 @@ export class AnthropicCall {
     p.parseResponse = function (this: unknown, ...args: unknown[]) {
       call.parseStarted = true;
       call.unwatch(promiseToken);
+      // (client, props): props.retry, where the SDK has it, sends the request again.
+      const props = args[1] as Obj | undefined;
+      safely('anthropic resend watch', () => call.watchResend(props));
       let out: unknown;
       try {
         out = parseResponse.apply(this, args);
       } catch (err) {
-        call.fail(err);
+        call.parseFailed(err, props);
         throw err;
       }
       return Promise.resolve(out).then(
@@ -243,7 +251,7 @@ export class AnthropicCall {
           return data;
         },
         (err) => {
-          call.fail(err);
+          call.parseFailed(err, props);
           throw err;
         },
       );
@@ -261,6 +269,60 @@ export class AnthropicCall {
         });
       };
     }
+  }
+
+  /**
+   * SDK >= 1.17 sends a request again when the connection drops while its body is read: the
+   * parse fails, then the SDK calls `props.retry()` and parses the new response. The failed
+   * parse is then not the call's outcome: the span waits for the resend (see {@link parseFailed}).
+   * `props.retry` is replaced on each resend (`Object.assign(props, next)`), so each parse wraps
+   * the one it is given.
+   */
+  watchResend(props: Obj | undefined): void {
+    const retry = props?.retry as ((...a: unknown[]) => unknown) | undefined;
+    if (typeof retry !== 'function' || (retry as unknown as Record<symbol, unknown>)[RESEND_WATCHED]) return;
+    const call = this;
+    const watched = function (this: unknown, ...args: unknown[]) {
+      call.resending = true;
+      let next: unknown;
+      try {
+        next = retry.apply(this, args);
+      } catch (err) {
+        call.fail(err);
+        throw err;
+      }
+      if (!next || typeof (next as Promise<unknown>).then !== 'function') return next;
+      return (next as Promise<Obj>).then(
+        (nextProps) => {
+          call.resending = false;
+          safely('anthropic resent response', () => call.onResponseProps(nextProps));
+          return nextProps;
+        },
+        (err) => {
+          call.fail(err);
+          throw err;
+        },
+      );
+    };
+    Object.defineProperty(watched, RESEND_WATCHED, { value: true });
+    props!.retry = watched;
+  }
+
+  /**
+   * A parse failed. Where the SDK may send the request again (`props.retry` is set), it decides
+   * right after the failure reaches it (a few microtasks): a macrotask later, unless a resend
+   * began, the failure is the call's outcome and ends the span at the time it happened.
+   */
+  parseFailed(err: unknown, props: Obj | undefined): void {
+    if (typeof props?.retry !== 'function') {
+      this.fail(err);
+      return;
+    }
+    const at = Date.now();
+    this.resending = false;
+    setImmediate(() => {
+      if (!this.resending) this.fail(err, at);
+    });
   }
 
   private onResponseProps(props: Obj): void {
@@ -379,8 +441,8 @@ export class AnthropicCall {
     this.end();
   }
 
-  /** The call failed (or was cancelled): record it and end the span. */
-  fail(err: unknown): void {
+  /** The call failed (or was cancelled): record it and end the span (now, or at `endTimeMs`). */
+  fail(err: unknown, endTimeMs?: number): void {
     if (this.span.isEnded) return;
     safely('anthropic error', () => {
       const status = errorStatus(err);
@@ -389,7 +451,7 @@ export class AnthropicCall {
       if (requestId) this.span.setAttribute(ATTR_ANTHROPIC_REQUEST_ID, requestId.slice(0, 256));
       this.span.recordThrown(err, anthropicErrorType(err));
     });
-    this.end();
+    this.end(endTimeMs);
   }
 
   /** Ends the span, now or at `endTimeMs` (epoch ms). */

@@ -91,6 +91,61 @@ describe.each(SDKS)('@anthropic-ai/sdk $version errors', (sdk) => {
     expect(spans[0].attributes['http.request.resend_count']).toBe(1);
   });
 
+  it.runIf(sdk.modern)(
+    'connection dropped while the body is read: one span; resent where the SDK resends it',
+    async () => {
+      const c = client(Anthropic, h.server, { maxRetries: 2 });
+      h.server.enqueue(
+        { kind: 'json', body: messageBody(), truncateAfterBytes: 20 },
+        { kind: 'json', body: messageBody() },
+      );
+      const result = await c.messages.create(BASE_PARAMS).then(
+        (m: any) => ({ ok: true as const, m }),
+        (e: any) => ({ ok: false as const, e }),
+      );
+      const spans = chatSpans();
+      expect(spans).toHaveLength(1);
+      const [span] = spans;
+      if (h.server.requests.length === 2) {
+        // SDK >= 1.17 resends the request (within maxRetries) and returns the second answer.
+        expect(result.ok).toBe(true);
+        expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+        expect(span.attributes['http.request.resend_count']).toBe(1);
+        expect(span.attributes['gen_ai.usage.output_tokens']).toBe(5);
+        expect(span.attributes['anthropic.request.id']).toBe('req_fake_0001_2');
+      } else {
+        // Older SDKs fail the call with the runtime's error: the span carries that error.
+        expect(sdk.version).not.toBe('1.17.0');
+        expect(result.ok).toBe(false);
+        expect(span.status.code).toBe(SpanStatusCode.ERROR);
+        expect(span.attributes['error.type']).toBe(
+          (result as { e: Error }).e.constructor?.name ?? 'Error',
+        );
+        expect(span.attributes['http.request.resend_count']).toBeUndefined();
+      }
+    },
+  );
+
+  it.runIf(sdk.version === '1.17.0').each([
+    ['cut off again', { kind: 'json', body: messageBody(), truncateAfterBytes: 20 }],
+    ['not answered', { kind: 'reset' }],
+  ] as const)(
+    'a resent request that fails too (%s): one ERROR span, ended when the caller sees the error',
+    async (_name, second) => {
+      const c = client(Anthropic, h.server, { maxRetries: 1 });
+      h.server.enqueue({ kind: 'json', body: messageBody(), truncateAfterBytes: 20 }, second);
+      const err = await c.messages.create(BASE_PARAMS).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Anthropic.APIConnectionError);
+      expect(h.server.requests).toHaveLength(2);
+      const spans = chatSpans();
+      expect(spans).toHaveLength(1);
+      const [span] = spans;
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span.attributes['error.type']).toBe('APIConnectionError');
+      expect(span.attributes['http.request.resend_count']).toBe(1);
+    },
+  );
+
   it('connection error -> APIConnectionError', async () => {
     const c = client(Anthropic, h.server);
     h.server.enqueue({ kind: 'reset' });

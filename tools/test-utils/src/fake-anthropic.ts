@@ -33,6 +33,11 @@ export type FakeAnthropicReply =
       headers?: Record<string, string>;
       /** Held until this promise settles before the response is written. */
       firstByteGate?: Promise<unknown>;
+      /**
+       * Destroy the connection after writing this many bytes of the body (its full length
+       * announced): a connection that drops while the response is read.
+       */
+      truncateAfterBytes?: number;
     }
   | {
       kind: 'sse';
@@ -132,6 +137,12 @@ export async function startFakeAnthropic(handler?: FakeAnthropicHandler): Promis
           ...common,
           ...reply.headers,
         });
+        if (reply.truncateAfterBytes !== undefined) {
+          const part = Buffer.from(text).subarray(0, reply.truncateAfterBytes);
+          await new Promise<void>((resolve) => res.write(part, () => resolve()));
+          res.socket?.destroy();
+          return;
+        }
         res.end(text);
         return;
       }
