@@ -89,6 +89,53 @@ export interface OutputMessage extends InputMessage {
   finish_reason: FinishReason;
 }
 
+// Provider finish/stop reasons (lower-cased) in the schema's vocabulary: OpenAI, Anthropic,
+// Gemini, Bedrock Converse, Ollama, and the normalised values of LangChain 1.5+.
+const FINISH_REASONS = new Map<string, FinishReason>([
+  ['stop', 'stop'],
+  ['end_turn', 'stop'],
+  ['stop_sequence', 'stop'],
+  ['pause_turn', 'stop'],
+  ['eos', 'stop'],
+  ['length', 'length'],
+  ['max_tokens', 'length'],
+  ['max_output_tokens', 'length'],
+  ['model_context_window_exceeded', 'length'],
+  ['context_exceeded', 'length'],
+  ['tool_call', 'tool_call'],
+  ['tool_calls', 'tool_call'],
+  ['tool_use', 'tool_call'],
+  ['function_call', 'tool_call'],
+  ['content_filter', 'content_filter'],
+  ['content_filtered', 'content_filter'],
+  ['refusal', 'content_filter'],
+  ['safety', 'content_filter'],
+  ['recitation', 'content_filter'],
+  ['blocklist', 'content_filter'],
+  ['prohibited_content', 'content_filter'],
+  ['spii', 'content_filter'],
+  ['guardrail_intervened', 'content_filter'],
+  ['error', 'error'],
+]);
+
+/**
+ * A provider's finish (stop) reason in the output message schema's vocabulary (`stop`,
+ * `length`, `content_filter`, `tool_call`, `error`); a reason it does not know passes through
+ * unchanged. Undefined when there is no reason.
+ */
+export function normalizeFinishReason(reason: unknown): FinishReason | undefined {
+  if (typeof reason !== 'string' || reason === '') return undefined;
+  return FINISH_REASONS.get(reason.toLowerCase()) ?? reason;
+}
+
+/**
+ * The `finish_reason` of an output message, which the schema requires: the normalised reason,
+ * else `tool_call` for a message that calls tools, else `stop`.
+ */
+export function outputFinishReason(reason: unknown, hasToolCalls: boolean): FinishReason {
+  return normalizeFinishReason(reason) ?? (hasToolCalls ? 'tool_call' : 'stop');
+}
+
 /** Retrieved document as recorded on retrieval spans. `content` only with capture on. */
 export interface RetrievedDocument {
   id?: string;

@@ -17,6 +17,7 @@ import {
   GEN_AI_PROVIDER,
   type GenAISpan,
   type GenAITelemetry,
+  normalizeFinishReason,
   safely,
 } from '@genai-otel/core';
 import type { Context } from '@opentelemetry/api';
@@ -34,7 +35,6 @@ import {
 } from './attributes.js';
 import {
   inputMessages,
-  mapStopReason,
   outputMessage,
   outputType,
   promptMessages,
@@ -280,7 +280,11 @@ export class AnthropicCall {
    */
   watchResend(props: Obj | undefined): void {
     const retry = props?.retry as ((...a: unknown[]) => unknown) | undefined;
-    if (typeof retry !== 'function' || (retry as unknown as Record<symbol, unknown>)[RESEND_WATCHED]) return;
+    if (
+      typeof retry !== 'function' ||
+      (retry as unknown as Record<symbol, unknown>)[RESEND_WATCHED]
+    )
+      return;
     const call = this;
     const watched = function (this: unknown, ...args: unknown[]) {
       call.resending = true;
@@ -374,7 +378,7 @@ export class AnthropicCall {
 
   private finishResponse(data: Obj): void {
     if (!data || typeof data !== 'object') return;
-    const stop = mapStopReason(data.stop_reason);
+    const stop = normalizeFinishReason(data.stop_reason);
     this.span.setResponse({
       id: data.id,
       model: data.model,
@@ -401,7 +405,7 @@ export class AnthropicCall {
   private finishStream(acc: MessageAccumulator, end: StreamEnd): void {
     safely('anthropic stream end', () => {
       const complete = acc.sawMessageDelta || acc.sawStop;
-      const stop = complete ? mapStopReason(acc.stopReason) : undefined;
+      const stop = complete ? normalizeFinishReason(acc.stopReason) : undefined;
       this.span.setResponse({
         id: acc.id,
         model: acc.model,

@@ -58,26 +58,6 @@ export function outputType(params: Obj): string | undefined {
   return isObj(format) && format.type === 'json_schema' ? 'json' : undefined;
 }
 
-/** Anthropic `stop_reason` -> the conventions' finish reason. Unknown values pass through. */
-export function mapStopReason(reason: unknown): string | undefined {
-  if (typeof reason !== 'string' || !reason) return undefined;
-  switch (reason) {
-    case 'end_turn':
-    case 'stop_sequence':
-    case 'pause_turn':
-      return 'stop';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'tool_use':
-      return 'tool_call';
-    case 'refusal':
-      return 'content_filter';
-    default:
-      return reason;
-  }
-}
-
 /**
  * Token usage per the conventions' Anthropic rule: `input_tokens` counts cache reads and
  * cache writes too (the API reports them separately).

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   inputMessages,
-  mapStopReason,
   outputMessage,
   requestDetails,
   serverOf,
@@ -36,13 +35,6 @@ describe('conversions to the GenAI conventions', () => {
       stopSequences: ['a'],
       stream: false,
     });
-  });
-
-  it('stop reasons: known ones mapped, unknown ones passed through', () => {
-    expect(mapStopReason('pause_turn')).toBe('stop');
-    expect(mapStopReason('model_context_window_exceeded')).toBe('length');
-    expect(mapStopReason('brand_new_reason')).toBe('brand_new_reason');
-    expect(mapStopReason(null)).toBeUndefined();
   });
 
   it('usage: null cache fields (as the API sends them) are not counted', () => {

@@ -19,6 +19,7 @@ import {
   type InputMessage,
   type MessagePart,
   type OutputMessage,
+  outputFinishReason,
   type RequestDetails,
   type ResponseDetails,
   type RetrievedDocument,
@@ -247,6 +248,20 @@ function finishReason(g: Obj): string | undefined {
   );
 }
 
+/**
+ * The output message's finish reason, in the schema's vocabulary: LangChain 1.5+'s own
+ * normalised reason (corrected for tool calls and refusals) where a provider package sets it,
+ * else the provider's reason mapped, else from the message's tool calls.
+ */
+function messageFinishReason(g: Obj): string {
+  const msg = isObj(g.message) ? g.message : undefined;
+  const rm = msg && isObj(msg.response_metadata) ? msg.response_metadata : undefined;
+  const normalized = str(rm?.normalized_finish_reason);
+  const reason = normalized !== undefined && normalized !== 'other' ? normalized : finishReason(g);
+  const toolCalls = msg?.tool_calls;
+  return outputFinishReason(reason, Array.isArray(toolCalls) && toolCalls.length > 0);
+}
+
 /** Response id, model and finish reasons of an LLM run. */
 export function responseDetails(output: unknown): ResponseDetails {
   const gens = generationsOf(output);
@@ -371,7 +386,7 @@ export function outputMessages(output: unknown): OutputMessage[] {
   if (!gens) return out;
   for (const g of gens.slice(0, 64)) {
     if (!isObj(g)) continue;
-    const reason = finishReason(g) ?? 'stop';
+    const reason = messageFinishReason(g);
     if (isObj(g.message)) {
       out.push({ role: 'assistant', parts: messageParts(g.message), finish_reason: reason });
     } else if (typeof g.text === 'string') {

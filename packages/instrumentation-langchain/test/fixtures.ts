@@ -31,12 +31,19 @@ export function fixtures(require: NodeJS.Require, core = '@langchain/core'): Fix
     inner?: () => Promise<void> | void;
     fail?: unknown;
     failAfterChunks?: number;
+    responseMetadata: Record<string, unknown>;
+    toolCalls?: unknown[];
     constructor(fields: any = {}) {
       super(fields);
       this.reply = fields.reply ?? 'the answer is 42';
       this.inner = fields.inner;
       this.fail = fields.fail;
       this.failAfterChunks = fields.failAfterChunks;
+      this.responseMetadata = fields.responseMetadata ?? {
+        model_name: 'fake-model-1-2026',
+        finish_reason: 'end_turn',
+      };
+      this.toolCalls = fields.toolCalls;
     }
     _llmType() {
       return 'usage-fake';
@@ -68,11 +75,10 @@ export function fixtures(require: NodeJS.Require, core = '@langchain/core'): Fix
         content: this.reply,
         id: 'msg_123',
         usage_metadata: USAGE,
-        response_metadata: { model_name: 'fake-model-1-2026', finish_reason: 'end_turn' },
+        response_metadata: this.responseMetadata,
+        ...(this.toolCalls ? { tool_calls: this.toolCalls } : {}),
       });
-      return {
-        generations: [{ text: this.reply, message, generationInfo: { finish_reason: 'end_turn' } }],
-      };
+      return { generations: [{ text: this.reply, message }] };
     }
     async *_streamResponseChunks(_messages: unknown, _options: unknown, runManager: any) {
       if (this.inner) await this.inner();

@@ -120,6 +120,40 @@ describe('chains and chat models', () => {
     expect(point.attributes['gen_ai.operation.name']).toBe('chat');
   });
 
+  it.each([
+    ['a provider reason, mapped', { finish_reason: 'max_tokens' }, undefined, 'length'],
+    [
+      'tool calls',
+      { stop_reason: 'tool_use' },
+      [{ id: 'call_1', name: 'add', args: { a: 1 } }],
+      'tool_call',
+    ],
+    ['no reason, tool calls', {}, [{ id: 'call_1', name: 'add', args: { a: 1 } }], 'tool_call'],
+    ['no reason at all', {}, undefined, 'stop'],
+    [
+      "LangChain 1.5's normalised reason",
+      { finish_reason: 'end_turn', normalized_finish_reason: 'refusal' },
+      undefined,
+      'content_filter',
+    ],
+    [
+      'a normalised `other`: the provider reason',
+      { finish_reason: 'STOP', normalized_finish_reason: 'other' },
+      undefined,
+      'stop',
+    ],
+    ['an unknown reason, as given', { finish_reason: 'brand_new' }, undefined, 'brand_new'],
+  ])(
+    'output message finish_reason in the schema vocabulary: %s',
+    async (_name, metadata, toolCalls, expected) => {
+      instrumentation.setConfig({ captureContent: true });
+      await new UsageChatModel({ responseMetadata: metadata, toolCalls }).invoke('hi');
+      const llm = byName(telemetry.spans(), 'chat fake-model-1');
+      const [output] = JSON.parse(llm.attributes['gen_ai.output.messages']);
+      expect(output.finish_reason).toBe(expected);
+    },
+  );
+
   it('captures messages, chain input/output only when content capture is on', async () => {
     instrumentation.setConfig({ captureContent: true });
     const chain = prompt().pipe(new UsageChatModel()).pipe(new StringOutputParser());
@@ -134,9 +168,11 @@ describe('chains and chat models', () => {
     const output = JSON.parse(llm.attributes['gen_ai.output.messages']);
     expect(output[0]).toMatchObject({
       role: 'assistant',
-      finish_reason: 'end_turn',
+      // The provider's `end_turn` in the output message schema's vocabulary.
+      finish_reason: 'stop',
       parts: [{ type: 'text', content: 'the answer is 42' }],
     });
+    expect(llm.attributes['gen_ai.response.finish_reasons']).toEqual(['end_turn']);
     const root = byName(spans, 'RunnableSequence');
     expect(root.attributes['genai_otel.input']).toContain('what is 6*7?');
     expect(root.attributes['genai_otel.output']).toContain('the answer is 42');

@@ -215,18 +215,6 @@ export function rawFinishReason(raw: unknown): string | undefined {
   );
 }
 
-/** A provider finish reason mapped to the conventions' output message vocabulary. */
-export function normaliseFinishReason(reason: string | undefined, hasToolCalls: boolean): string {
-  if (!reason) return hasToolCalls ? 'tool_call' : 'stop';
-  const r = reason.toLowerCase();
-  if (r === 'tool_use' || r === 'tool_calls' || r === 'function_call' || r === 'tool_call')
-    return 'tool_call';
-  if (r === 'max_tokens' || r === 'length' || r === 'max_output_tokens') return 'length';
-  if (r === 'content_filter' || r === 'safety' || r === 'refusal') return 'content_filter';
-  if (r === 'end_turn' || r === 'stop' || r === 'stop_sequence' || r === 'eos') return 'stop';
-  return r;
-}
-
 export function responseIdOf(raw: unknown): string | undefined {
   const r = rec(raw);
   return str(r?.id) ?? str(rec(r?.message)?.id) ?? str(r?.responseId);

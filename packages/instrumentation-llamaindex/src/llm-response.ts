@@ -1,7 +1,6 @@
-import type { GenAISpan } from '@genai-otel/core';
+import { type GenAISpan, outputFinishReason } from '@genai-otel/core';
 import {
   hasToolCalls,
-  normaliseFinishReason,
   rawFinishReason,
   read,
   responseIdOf,
@@ -22,12 +21,12 @@ export function recordLLMResponse(span: GenAISpan, value: unknown, operation: st
   span.setResponse({
     id: responseIdOf(raw),
     model: responseModelOf(raw),
-    finishReasons: [reason ?? normaliseFinishReason(undefined, tools)],
+    finishReasons: [reason ?? outputFinishReason(undefined, tools)],
   });
   const usage = usageOf(raw) ?? usageOf(value);
   if (usage) span.setUsage(usage);
   if (span.policy.enabled)
-    span.setOutputMessages([toOutputMessage(message, normaliseFinishReason(reason, tools))]);
+    span.setOutputMessages([toOutputMessage(message, outputFinishReason(reason, tools))]);
 }
 
 /** Collects what a streamed LLM response tells us, chunk by chunk (bounded text). */
@@ -72,7 +71,7 @@ export class StreamAccumulator {
     span.setResponse({
       id: this.id,
       model: this.model,
-      finishReasons: [this.reason ?? normaliseFinishReason(undefined, tools)],
+      finishReasons: [this.reason ?? outputFinishReason(undefined, tools)],
     });
     if (this.usage) span.setUsage(this.usage);
     if (span.policy.enabled) {
@@ -81,7 +80,7 @@ export class StreamAccumulator {
         content: this.text,
         options: tools ? { toolCall: [...this.toolCalls.values()] } : undefined,
       };
-      span.setOutputMessages([toOutputMessage(message, normaliseFinishReason(this.reason, tools))]);
+      span.setOutputMessages([toOutputMessage(message, outputFinishReason(this.reason, tools))]);
     }
   }
 }
