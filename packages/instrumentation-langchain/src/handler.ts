@@ -415,6 +415,11 @@ export class GenAICallbackHandler {
     return typeof runId === 'string' ? this.registry.get(runId)?.context : undefined;
   }
 
+  /** The context of an open run (its span active), by run id. */
+  runContext(runId: string): Context | undefined {
+    return this.registry.get(runId)?.context;
+  }
+
   /** A model stream produced its first chunk (fallback when the model emits no tokens). */
   onStreamChunk(d: DeferredContext): void {
     const run = d.run as RunState | undefined;

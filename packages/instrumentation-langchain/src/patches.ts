@@ -1,5 +1,6 @@
 import { logSwallowed } from '@genai-otel/core';
 import { context } from '@opentelemetry/api';
+import { wrapChatModelStreamEvents } from './chat-model-events.js';
 import { DeferredContext } from './deferred-context.js';
 import type { GenAICallbackHandler } from './handler.js';
 import type { Patcher } from './patcher.js';
@@ -21,7 +22,8 @@ const CLASS_TARGETS = {
     streams: ['_transformStreamWithConfig'],
     readable: ['stream'],
   },
-  BaseChatModel: { async: ['generate'], streams: ['_streamIterator'] },
+  // `streamEvents`: only where BaseChatModel defines its own (LangChain 1.4+'s event protocol).
+  BaseChatModel: { async: ['generate'], streams: ['_streamIterator'], events: ['streamEvents'] },
   BaseLLM: { async: ['generate'], streams: ['_streamIterator'] },
   StructuredTool: { async: ['call'] },
   BaseRetriever: { async: ['invoke'] },
@@ -97,6 +99,11 @@ export function patchExports(exports: unknown, patcher: Patcher, host: PatchHost
       if ('readable' in spec) {
         for (const key of spec.readable) {
           if (patcher.wrap(proto, key, (orig) => wrapReadable(orig, host))) count++;
+        }
+      }
+      if ('events' in spec) {
+        for (const key of spec.events) {
+          if (patcher.wrap(proto, key, (orig) => wrapChatModelStreamEvents(orig, host))) count++;
         }
       }
     } catch (err) {

@@ -44,6 +44,9 @@ describe('ESM app (node --import register.mjs app.mjs)', () => {
     expect(byName('execute_tool esm_tool').parentId).toBe(request.spanId);
     const streamed = byName('chat FakeListChatModel');
     expect(streamed.attributes['gen_ai.request.stream']).toBe(true);
+    const evented = byName('chat esm-events');
+    expect(evented.parentId).toBe(request.spanId);
+    expect(evented.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThanOrEqual(0);
     expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
   });
 });

@@ -116,6 +116,7 @@ describe('instrument / uninstrument', () => {
       [Runnable.prototype, 'stream'],
       [BaseChatModel.prototype, 'generate'],
       [BaseChatModel.prototype, '_streamIterator'],
+      [BaseChatModel.prototype, 'streamEvents'],
     ];
     const originals = patched.map(([t, k]) => {
       const fn = (t as any)[k];
