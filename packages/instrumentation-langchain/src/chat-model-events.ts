@@ -133,8 +133,7 @@ function follow(stream: unknown, runId: string, handler: GenAICallbackHandler): 
       for (;;) {
         const step = await iterator.next();
         if (step.done) break;
-        if (isObj(step.value) && step.value.event === 'content-block-delta')
-          handler.handleLLMNewToken('', 0, runId);
+        handler.handleChatModelStreamEvent(step.value, runId);
       }
     } catch (err) {
       handler.handleLLMError(err, runId);

@@ -265,6 +265,17 @@ export class GenAICallbackHandler {
     if (!run.firstChunkSeen) this.firstChunk(run);
   }
 
+  /**
+   * LangChain 1.5+ streams a model through its event protocol instead of chunks when a handler
+   * asks for it (`lc_prefer_chat_model_stream_events`, as LangGraph's `streamEvents` v3 does):
+   * then every handler gets these events and no `handleLLMNewToken`. A content delta is a chunk.
+   * (We do not ask for the protocol ourselves: that would change how LangChain runs models.)
+   */
+  handleChatModelStreamEvent(event: unknown, runId: unknown): void {
+    if (isObj(event) && event.event === 'content-block-delta')
+      this.handleLLMNewToken(undefined, undefined, runId);
+  }
+
   handleLLMEnd(output: unknown, runId: unknown): void {
     const run = this.take(runId);
     if (run?.span === undefined) return;

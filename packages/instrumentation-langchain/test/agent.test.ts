@@ -178,3 +178,32 @@ describe('legacy AgentExecutor (@langchain/classic)', () => {
     expect(instrumentation.openRuns).toBe(0);
   });
 });
+
+describe("LangGraph streamEvents({ version: 'v3' })", () => {
+  const langgraph = createRequire(require.resolve('langchain'))('@langchain/langgraph');
+
+  // v3 asks LangChain (1.5+) to stream models through its event protocol: no token callbacks,
+  // `handleChatModelStreamEvent` instead.
+  it('a model streamed through the event protocol still records time to first chunk', async () => {
+    const { UsageChatModel } = fixtures(require);
+    const model = new UsageChatModel({ reply: 'a b c' });
+    const graph = new langgraph.StateGraph(langgraph.MessagesAnnotation)
+      .addNode('call_model', async (s: any) => ({ messages: [await model.invoke(s.messages)] }))
+      .addEdge(langgraph.START, 'call_model')
+      .compile();
+    const run = await graph.streamEvents(
+      { messages: [{ role: 'user', content: 'hi' }] },
+      { version: 'v3' },
+    );
+    let events = 0;
+    for await (const _ of run) events++;
+    expect(events).toBeGreaterThan(0);
+    const spans = telemetry.spans();
+    const chat = byName(spans, 'chat fake-model-1');
+    expect(chat.attributes['gen_ai.request.stream']).toBe(true);
+    expect(chat.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThanOrEqual(0);
+    expect(chat.attributes['gen_ai.usage.output_tokens']).toBe(3);
+    expect(isChildOf(chat, byName(spans, 'call_model'))).toBe(true);
+    expect(instrumentation.openRuns).toBe(0);
+  });
+});
