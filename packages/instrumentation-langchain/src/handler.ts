@@ -272,8 +272,13 @@ export class GenAICallbackHandler {
    * (We do not ask for the protocol ourselves: that would change how LangChain runs models.)
    */
   handleChatModelStreamEvent(event: unknown, runId: unknown): void {
-    if (isObj(event) && event.event === 'content-block-delta')
-      this.handleLLMNewToken(undefined, undefined, runId);
+    let delta = false;
+    try {
+      delta = isObj(event) && event.event === 'content-block-delta';
+    } catch (err) {
+      logSwallowed('langchain handleChatModelStreamEvent', err); // a hostile event object
+    }
+    if (delta) this.handleLLMNewToken(undefined, undefined, runId);
   }
 
   handleLLMEnd(output: unknown, runId: unknown): void {

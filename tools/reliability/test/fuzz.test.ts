@@ -219,6 +219,105 @@ describe('LangChain callback handler, called directly with random arguments', ()
   });
 });
 
+describe('LangChain chat model event protocol (streamEvents) with hostile events', () => {
+  // A model that streams through LangChain 1.4+'s event protocol (`_streamChatModelEvents`,
+  // what `model.streamEvents(input)` reads, without callbacks) a scripted event sequence:
+  // well-formed events with hostile payloads, malformed events, and failures part-way.
+  let EventModel: any;
+  beforeAll(() => {
+    const { BaseChatModel } = w.langchain.core.chatModels;
+    EventModel = class extends BaseChatModel {
+      script: any;
+      constructor(script: any) {
+        super({});
+        this.script = script;
+      }
+      _llmType() {
+        return 'hostile-events';
+      }
+      async _generate() {
+        throw new Error('not used');
+      }
+      async *_streamChatModelEvents() {
+        const { events, failAt, failWith } = this.script;
+        for (let i = 0; i < events.length; i++) {
+          if (i === failAt) throw failWith;
+          yield events[i];
+        }
+      }
+    };
+  });
+
+  const event = fc.oneof(
+    fc.record({ event: fc.constant('message-start'), id: fc.oneof(fc.string(), hostile) }),
+    fc.record({
+      event: fc.constant('content-block-start'),
+      index: fc.oneof(fc.nat(3), hostile),
+      content: fc.oneof(fc.record({ type: fc.constant('text'), text: fc.string() }), hostile),
+    }),
+    fc.record({
+      event: fc.constant('content-block-delta'),
+      index: fc.oneof(fc.nat(3), hostile),
+      delta: fc.oneof(
+        fc.record({ type: fc.constant('text-delta'), text: fc.oneof(fc.string(), huge) }),
+        hostile,
+      ),
+    }),
+    fc.record({
+      event: fc.constant('usage'),
+      usage: fc.oneof(
+        fc.record({ input_tokens: fc.nat(), output_tokens: fc.oneof(fc.nat(), hostile) }),
+        hostile,
+      ),
+    }),
+    fc.record({
+      event: fc.constant('message-finish'),
+      reason: fc.oneof(fc.constantFrom('stop', 'tool_use', 'length'), hostile),
+      usage: fc.oneof(fc.record({ input_tokens: fc.nat(), output_tokens: fc.nat() }), hostile),
+    }),
+    hostile,
+  );
+  const script = fc.record({
+    events: fc.array(event, { maxLength: 8 }),
+    failAt: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(-1) },
+      { weight: 1, arbitrary: fc.nat(8) },
+    ),
+    // LangChain's ChatModelStream turns a non-Error into `new Error(String(err))`, which a
+    // hostile value breaks without us too: failures here are Errors.
+    failWith: fc.string().map((m) => new Error(m)),
+  });
+
+  it('streamEvents(): the application reads what it reads without us; no span open; bounded', async () => {
+    await fc.assert(
+      fc.asyncProperty(script, async (sc) => {
+        const run = async () => {
+          const stream = new EventModel(sc).streamEvents('hi');
+          const read: unknown[] = [];
+          for await (const ev of stream) read.push(ev);
+          const message = await stream;
+          return { read, content: message?.content, usage: message?.usage_metadata };
+        };
+        w.lc.uninstrument();
+        const bare = await outcome(run);
+        w.lc.instrument();
+        w.t.reset();
+        w.tracker.reset();
+        const { result, escaped } = await watchProcess(() => outcome(run));
+        expect(escaped).toEqual([]);
+        same(result, bare);
+        // Our follower ends the span a few turns after the application's last read.
+        for (let i = 0; i < 50 && w.tracker.open().length > 0; i++)
+          await new Promise((r) => setImmediate(r));
+        // A call that worked is never recorded as failed (a hostile event is not our error).
+        if ((bare as { ok: boolean }).ok)
+          for (const span of w.t.spans()) expect(span.status.code, span.name).not.toBe(2);
+        checkSpans();
+      }),
+    );
+  });
+});
+
 describe('LangChain model returning hostile generations and usage', () => {
   let HostileModel: any;
   beforeAll(() => {
