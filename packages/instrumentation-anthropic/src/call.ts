@@ -92,8 +92,8 @@ export class AnthropicCall {
   private parseStarted = false;
   private responseArrived = false;
   private promiseDropped = false;
-  /** The SDK is sending the request again after a failed parse (see {@link watchResend}). */
-  private resending = false;
+  /** Resends the SDK began after a failed parse (see {@link watchResend}). */
+  private resendsStarted = 0;
   /** Epoch ms of the last thing seen of this call (start, response, an event read). */
   private lastActivityMs = Date.now();
   /** Unregister tokens of what {@link abandoned} watches for this call. */
@@ -287,7 +287,7 @@ export class AnthropicCall {
       return;
     const call = this;
     const watched = function (this: unknown, ...args: unknown[]) {
-      call.resending = true;
+      call.resendsStarted++;
       let next: unknown;
       try {
         next = retry.apply(this, args);
@@ -298,7 +298,6 @@ export class AnthropicCall {
       if (!next || typeof (next as Promise<unknown>).then !== 'function') return next;
       return (next as Promise<Obj>).then(
         (nextProps) => {
-          call.resending = false;
           safely('anthropic resent response', () => call.onResponseProps(nextProps));
           return nextProps;
         },
@@ -315,7 +314,7 @@ export class AnthropicCall {
   /**
    * A parse failed. Where the SDK may send the request again (`props.retry` is set), it decides
    * right after the failure reaches it (a few microtasks): a macrotask later, unless a resend
-   * began, the failure is the call's outcome and ends the span at the time it happened.
+   * began meanwhile, the failure is the call's outcome and ends the span at the time it happened.
    */
   parseFailed(err: unknown, props: Obj | undefined): void {
     if (typeof props?.retry !== 'function') {
@@ -323,9 +322,9 @@ export class AnthropicCall {
       return;
     }
     const at = Date.now();
-    this.resending = false;
+    const resends = this.resendsStarted;
     setImmediate(() => {
-      if (!this.resending) this.fail(err, at);
+      if (this.resendsStarted === resends) this.fail(err, at);
     });
   }
 
