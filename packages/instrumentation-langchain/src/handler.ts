@@ -453,6 +453,20 @@ export class GenAICallbackHandler {
     for (const r of this.registry.takeTree(run.id)) r.span?.cancel(endMs);
   }
 
+  /**
+   * The application dropped a stream (it was garbage collected) while runs of it were open:
+   * end them, cancelled, at the latest activity seen in the stream's run tree (a parent never
+   * ends before its children; no span ends at collection time, which can be much later).
+   */
+  onStreamDropped(d: DeferredContext): void {
+    const run = d.run as RunState | undefined;
+    if (run === undefined || this.registry.get(run.id) !== run) return;
+    const tree = this.registry.takeTree(run.id);
+    let last = 0;
+    for (const r of tree) if (r.lastActivityMs > last) last = r.lastActivityMs;
+    for (const r of tree) r.span?.cancel(last);
+  }
+
   // ----- internals -----
 
   private track(run: RunState, deferred: DeferredContext | undefined): void {

@@ -271,6 +271,8 @@ function wrapReadable(original: Function, host: PatchHost): Function {
       (readable) => {
         try {
           watchCancel(readable, deferred, handler);
+          if (readable !== null && typeof readable === 'object')
+            droppedStreams?.register(readable, { deferred, handler });
         } catch (err) {
           logSwallowed('langchain stream watch', err);
         }
@@ -283,6 +285,27 @@ function wrapReadable(original: Function, host: PatchHost): Function {
     return result;
   };
 }
+
+/**
+ * A stream the application drops without reading it to the end, closing it or aborting it
+ * (an early `return` between getting the stream and reading it, an exception in between) is
+ * never ended by LangChain: its runs would stay open until `runTtlMs`. When the stream object
+ * is garbage collected, its open runs end, cancelled, at their last activity. Only the stream
+ * is watched (nothing here references it, so watching never keeps it alive); the finalizer is
+ * a no-op for a stream whose runs already ended.
+ */
+const droppedStreams =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ deferred: DeferredContext; handler: GenAICallbackHandler }>(
+        ({ deferred, handler }) => {
+          try {
+            handler.onStreamDropped(deferred);
+          } catch (err) {
+            logSwallowed('langchain dropped stream', err);
+          }
+        },
+      )
+    : undefined;
 
 /**
  * A stream aborted through its `signal` (a user cancelling a response, or `streamEvents()`

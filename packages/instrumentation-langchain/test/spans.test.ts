@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createTestLogs, setGlobalLoggerProvider } from '@genai-otel/test-utils';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -255,6 +257,39 @@ describe('streaming', () => {
     expect(root.attributes['genai_otel.cancelled']).toBe(true);
     expect(isChildOf(llm, root)).toBe(true);
     expect(instrumentation.openRuns).toBe(0);
+  });
+
+  it('streams dropped unread (or part read) end their runs when collected, at their last activity', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // In a function of its own, so that nothing on this frame keeps the streams reachable.
+    const drop = async () => {
+      await new UsageChatModel({ reply: 'a b c d' }).stream('never read');
+      const chain = prompt().pipe(new UsageChatModel({ reply: 'a b c d' }));
+      const partly = await chain.stream({ q: 'read one chunk' });
+      await partly[Symbol.asyncIterator]().next();
+    };
+    await drop();
+    const droppedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 50)); // collected later, as in an application
+    for (let i = 0; i < 20 && instrumentation.openRuns > 0; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      gc();
+    }
+    expect(instrumentation.openRuns).toBe(0);
+    const spans = telemetry.spans();
+    const chats = spans.filter((s: any) => s.name === 'chat fake-model-1');
+    expect(chats).toHaveLength(2);
+    const root = byName(spans, 'RunnableSequence');
+    const ms = (t: [number, number]) => t[0] * 1e3 + t[1] / 1e6;
+    for (const span of [...chats, root]) {
+      expect(span.attributes['genai_otel.cancelled'], span.name).toBe(true);
+      expect(span.status.code, span.name).not.toBe(SpanStatusCode.ERROR);
+      // Ended at the stream's last activity (or, on the SDK's own clock, its start), not at
+      // the collection 50+ ms later.
+      expect(ms(span.endTime)).toBeLessThanOrEqual(Math.max(droppedAt, ms(span.startTime)) + 1);
+    }
+    expect(chats.some((c: any) => isChildOf(c, root))).toBe(true);
   });
 
   it('a stream that errors marks the model span and the chain span as errors', async () => {
