@@ -1,5 +1,5 @@
 /**
- * `BaseChatModel.streamEvents(input, options)` without a `version` (LangChain 1.4+): the chat
+ * `BaseChatModel.streamEvents(input, options)` without a `version` (LangChain 1.2+): the chat
  * model event protocol (`message-start`, `content-block-delta`, `usage`, `message-finish` ...),
  * returned as a `ChatModelStream` that reads the model eagerly into a replay buffer.
  *
@@ -32,7 +32,8 @@ export interface ChatModelEventsHost {
 /** Wraps `BaseChatModel.prototype.streamEvents`. Versioned calls (`v1`/`v2`) pass through. */
 export function wrapChatModelStreamEvents(original: Function, host: ChatModelEventsHost): Function {
   return function streamEventsAsRun(this: unknown, ...args: unknown[]) {
-    if (!host.isEnabled() || isVersioned(args[1])) return (original as AnyFn).apply(this, args);
+    if (!host.isEnabled() || isVersioned(args[1]) || !hasEventProtocol(this))
+      return (original as AnyFn).apply(this, args);
     let runId: string | undefined;
     let handler: GenAICallbackHandler | undefined;
     let runContext: ReturnType<GenAICallbackHandler['runContext']>;
@@ -59,6 +60,11 @@ export function wrapChatModelStreamEvents(original: Function, host: ChatModelEve
     }
     return stream;
   };
+}
+
+/** Only a model with the event protocol (1.2+) runs an unversioned call without callbacks. */
+function hasEventProtocol(model: unknown): boolean {
+  return typeof (model as Obj | null)?._streamChatModelEvents === 'function';
 }
 
 /** `{ version: 'v1' | 'v2' }` is Runnable's callback-driven event stream, traced as any run. */

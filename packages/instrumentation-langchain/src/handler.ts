@@ -266,7 +266,7 @@ export class GenAICallbackHandler {
   }
 
   /**
-   * LangChain 1.5+ streams a model through its event protocol instead of chunks when a handler
+   * LangChain 1.2+ streams a model through its event protocol instead of chunks when a handler
    * asks for it (`lc_prefer_chat_model_stream_events`, as LangGraph's `streamEvents` v3 does):
    * then every handler gets these events and no `handleLLMNewToken`. A content delta is a chunk.
    * (We do not ask for the protocol ourselves: that would change how LangChain runs models.)

@@ -22,7 +22,7 @@ const CLASS_TARGETS = {
     streams: ['_transformStreamWithConfig'],
     readable: ['stream'],
   },
-  // `streamEvents`: only where BaseChatModel defines its own (LangChain 1.4+'s event protocol).
+  // `streamEvents`: only where BaseChatModel defines its own (LangChain 1.2+'s event protocol).
   BaseChatModel: { async: ['generate'], streams: ['_streamIterator'], events: ['streamEvents'] },
   BaseLLM: { async: ['generate'], streams: ['_streamIterator'] },
   StructuredTool: { async: ['call'] },

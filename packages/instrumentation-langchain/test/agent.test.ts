@@ -182,7 +182,7 @@ describe('legacy AgentExecutor (@langchain/classic)', () => {
 describe("LangGraph streamEvents({ version: 'v3' })", () => {
   const langgraph = createRequire(require.resolve('langchain'))('@langchain/langgraph');
 
-  // v3 asks LangChain (1.5+) to stream models through its event protocol: no token callbacks,
+  // v3 asks LangChain (1.2+) to stream models through its event protocol: no token callbacks,
   // `handleChatModelStreamEvent` instead.
   it('a model streamed through the event protocol still records time to first chunk', async () => {
     const { UsageChatModel } = fixtures(require);

@@ -1,5 +1,5 @@
 /**
- * `model.streamEvents(input)` without a `version`: LangChain 1.4+'s chat model event protocol,
+ * `model.streamEvents(input)` without a `version`: LangChain 1.2+'s chat model event protocol,
  * which LangChain runs without callbacks (so no run, and nothing for a callback handler to see).
  */
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';

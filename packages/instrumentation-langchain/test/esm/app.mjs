@@ -38,7 +38,7 @@ await tracer.startActiveSpan('esm-request', async (span) => {
   for await (const _ of await new FakeListChatModel({ responses: ['streamed'] }).stream('s')) {
     // consume
   }
-  // LangChain 1.4+'s chat model event protocol (no callbacks run); its span ends right after.
+  // LangChain 1.2+'s chat model event protocol (no callbacks run); its span ends right after.
   await new FakeListChatModel({ responses: ['evented'] }).streamEvents('e', {
     runName: 'esm-events',
   });
