@@ -198,6 +198,43 @@ describe('bounded run map', () => {
     // 5k invocations x 3 runs: leaking 200 bytes per run would already show as 3 MB.
     expect(after - before).toBeLessThan(3 * 1024 * 1024);
   }, 120_000);
+
+  it('heap stays flat over streams read, dropped unread, and event-protocol streams', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const model = new UsageChatModel({ reply: 'a b c' });
+    const one = async (i: number) => {
+      const mode = i % 3;
+      if (mode === 0) for await (const _ of await model.stream('hi'));
+      else if (mode === 1) await model.stream('dropped unread');
+      else await model.streamEvents('events');
+    };
+    const batch = async (n: number) => {
+      for (let i = 0; i < n; i += 60) {
+        await Promise.all(Array.from({ length: 60 }, (_, k) => one(i + k)));
+        telemetry.reset();
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    const settle = async () => {
+      // Dropped streams end their runs when collected: a few collections and turns.
+      for (let i = 0; i < 10 && instrumentation.openRuns > 0; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      telemetry.reset();
+      gc();
+    };
+    await batch(1_200);
+    await settle();
+    const before = process.memoryUsage().heapUsed;
+    await batch(3_000);
+    await settle();
+    const after = process.memoryUsage().heapUsed;
+    expect(instrumentation.openRuns).toBe(0);
+    // A leaked stream (its buffered chunks) or run per call would show as several MB.
+    expect(after - before).toBeLessThan(3 * 1024 * 1024);
+  }, 120_000);
 });
 
 it('spans exist for the runs above (sanity)', async () => {
