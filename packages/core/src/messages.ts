@@ -136,6 +136,54 @@ export function outputFinishReason(reason: unknown, hasToolCalls: boolean): Fini
   return normalizeFinishReason(reason) ?? (hasToolCalls ? 'tool_call' : 'stop');
 }
 
+/**
+ * Characters of inline (base64) media kept in a `blob` part: enough to recognise the payload,
+ * never the payload itself (an image is megabytes; the content limit would cut it anyway).
+ */
+export const MAX_INLINE_MEDIA_CHARS = 256;
+
+/** Where a media content block's data is, as frameworks and provider SDKs describe it. */
+export interface MediaSource {
+  /** `image`, `audio`, `video`, `document`, ... */
+  modality: string;
+  /** A URL, or a `data:` URL carrying the data inline. */
+  url?: unknown;
+  /** Inline data, base64. */
+  data?: unknown;
+  /** A provider file id (a Files API upload). */
+  fileId?: unknown;
+  mimeType?: unknown;
+}
+
+const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),/;
+
+/**
+ * A media content block as the conventions' part: a provider file id is a `file` part, a URL a
+ * `uri` part, inline data (base64, or a `data:` URL) a `blob` part whose `content` keeps the
+ * first {@link MAX_INLINE_MEDIA_CHARS} characters (binary data is not recorded).
+ */
+export function mediaPart(source: MediaSource): MessagePart {
+  const modality = source.modality;
+  let mime = typeof source.mimeType === 'string' && source.mimeType ? source.mimeType : undefined;
+  if (typeof source.fileId === 'string' && source.fileId)
+    return { type: 'file', modality, ...(mime ? { mime_type: mime } : {}), file_id: source.fileId };
+  let data = source.data;
+  if (typeof source.url === 'string' && source.url) {
+    const m = DATA_URL.exec(source.url.slice(0, 256));
+    if (m === null)
+      return { type: 'uri', modality, ...(mime ? { mime_type: mime } : {}), uri: source.url };
+    mime ??= m[1] || undefined;
+    data = source.url.slice(m[0].length);
+  }
+  let content = '';
+  if (typeof data === 'string')
+    content =
+      data.length > MAX_INLINE_MEDIA_CHARS
+        ? `${data.slice(0, MAX_INLINE_MEDIA_CHARS)}...[${data.length - MAX_INLINE_MEDIA_CHARS} more chars]`
+        : data;
+  return { type: 'blob', modality, ...(mime ? { mime_type: mime } : {}), content };
+}
+
 /** Retrieved document as recorded on retrieval spans. `content` only with capture on. */
 export interface RetrievedDocument {
   id?: string;

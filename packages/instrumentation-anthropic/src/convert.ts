@@ -3,13 +3,14 @@
  * finish reasons, usage, and (for opt-in content capture) messages, system instructions and
  * tool definitions in the conventions' message schema. Pure functions; callers guard them.
  */
-import type {
-  InputMessage,
-  MessagePart,
-  OutputMessage,
-  RequestDetails,
-  TokenUsage,
-  ToolDefinition,
+import {
+  type InputMessage,
+  type MessagePart,
+  mediaPart,
+  type OutputMessage,
+  type RequestDetails,
+  type TokenUsage,
+  type ToolDefinition,
 } from '@genai-otel/core';
 
 type Obj = Record<string, any>;
@@ -18,9 +19,6 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-
-/** Base64 payloads are content, but never worth more than a prefix on a span. */
-const MAX_INLINE_DATA = 256;
 
 /** `server.address` / `server.port` of a client's base URL. */
 export function serverOf(baseURL: unknown): { serverAddress?: string; serverPort?: number } {
@@ -105,13 +103,6 @@ export function usageExtras(usage: unknown): Record<string, number | string> {
 
 // --- content ------------------------------------------------------------------------------
 
-function inlineData(data: unknown): string {
-  const s = typeof data === 'string' ? data : '';
-  return s.length > MAX_INLINE_DATA
-    ? `${s.slice(0, MAX_INLINE_DATA)}...[${s.length - MAX_INLINE_DATA} more chars]`
-    : s;
-}
-
 function modalityOf(blockType: string): string {
   return blockType === 'image' ? 'image' : blockType === 'document' ? 'document' : blockType;
 }
@@ -120,23 +111,14 @@ function sourcePart(block: Obj): MessagePart {
   const type = String(block.type);
   const src = block.source;
   if (isObj(src)) {
-    if (src.type === 'url' && typeof src.url === 'string') {
-      return { type: 'uri', modality: modalityOf(type), uri: src.url };
-    }
-    if (src.type === 'base64') {
-      return {
-        type: 'blob',
-        modality: modalityOf(type),
-        ...(typeof src.media_type === 'string' ? { mime_type: src.media_type } : {}),
-        content: inlineData(src.data),
-      };
-    }
     if (src.type === 'text' && typeof src.data === 'string') {
       return { type: 'text', content: src.data };
     }
-    if (src.type === 'file' && typeof src.file_id === 'string') {
-      return { type: 'file', modality: modalityOf(type), file_id: src.file_id };
-    }
+    const modality = modalityOf(type);
+    if (src.type === 'url') return mediaPart({ modality, url: src.url });
+    if (src.type === 'base64')
+      return mediaPart({ modality, data: src.data, mimeType: src.media_type });
+    if (src.type === 'file') return mediaPart({ modality, fileId: src.file_id });
   }
   return { type };
 }

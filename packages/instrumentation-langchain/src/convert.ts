@@ -18,6 +18,7 @@ import {
   GEN_AI_PROVIDER,
   type InputMessage,
   type MessagePart,
+  mediaPart,
   type OutputMessage,
   outputFinishReason,
   type RequestDetails,
@@ -313,6 +314,46 @@ function messageType(m: Obj): string {
   return 'user';
 }
 
+const MEDIA_MODALITY: Record<string, string> = {
+  image: 'image',
+  image_url: 'image',
+  audio: 'audio',
+  input_audio: 'audio',
+  video: 'video',
+  file: 'document',
+  document: 'document',
+};
+
+/**
+ * A media block in any of the shapes LangChain messages carry: standard (v1) blocks
+ * (`{ type: 'image', url | data | fileId, mimeType }`), the 0.3 data blocks (`source_type`,
+ * `mime_type`), OpenAI's `image_url` / `input_audio`, and Anthropic's `source`.
+ */
+function mediaBlockPart(block: Obj, type: string): MessagePart {
+  const modality = MEDIA_MODALITY[type] ?? type;
+  const src = isObj(block.source) ? block.source : undefined;
+  if (src !== undefined)
+    return mediaPart({
+      modality,
+      url: src.url,
+      data: src.data,
+      fileId: src.file_id,
+      mimeType: src.media_type,
+    });
+  const imageUrl = block.image_url;
+  const audio = isObj(block.input_audio) ? block.input_audio : undefined;
+  return mediaPart({
+    modality,
+    url: isObj(imageUrl) ? imageUrl.url : (imageUrl ?? block.url),
+    data: audio?.data ?? block.data,
+    fileId: block.fileId ?? block.file_id ?? (block.source_type === 'id' ? block.id : undefined),
+    mimeType:
+      block.mimeType ??
+      block.mime_type ??
+      (audio && str(audio.format) ? `audio/${audio.format}` : undefined),
+  });
+}
+
 function contentParts(content: unknown, parts: MessagePart[]): void {
   if (typeof content === 'string') {
     if (content) parts.push({ type: 'text', content });
@@ -323,16 +364,30 @@ function contentParts(content: unknown, parts: MessagePart[]): void {
     if (typeof block === 'string') parts.push({ type: 'text', content: block });
     else if (isObj(block)) {
       const t = str(block.type) ?? 'unknown';
-      if (t === 'text' && typeof block.text === 'string')
+      if ((t === 'text' || t === 'text-plain') && typeof block.text === 'string')
         parts.push({ type: 'text', content: block.text });
       else if (
         (t === 'thinking' || t === 'reasoning') &&
         typeof (block.thinking ?? block.reasoning) === 'string'
       )
         parts.push({ type: 'reasoning', content: String(block.thinking ?? block.reasoning) });
-      else if (t === 'image_url' || t === 'image')
-        parts.push({ type: 'blob', modality: 'image', content: '' });
-      else if (t !== 'tool_use' && t !== 'tool_call') parts.push({ type: t });
+      else if (t in MEDIA_MODALITY) parts.push(mediaBlockPart(block, t));
+      else if (t === 'server_tool_call')
+        parts.push({
+          type: 'server_tool_call',
+          id: str(block.id) ?? null,
+          name: str(block.name) ?? '',
+          server_tool_call: { type: str(block.name) ?? 'server_tool_call', arguments: block.args },
+        });
+      else if (t === 'server_tool_call_result')
+        parts.push({
+          type: 'server_tool_call_response',
+          id: str(block.toolCallId) ?? null,
+          server_tool_call_response: { status: block.status, output: block.output },
+        });
+      // Tool calls are read from `tool_calls` (every LangChain version fills it).
+      else if (t !== 'tool_use' && t !== 'tool_call' && t !== 'tool_call_chunk')
+        parts.push({ type: t });
     }
   }
 }

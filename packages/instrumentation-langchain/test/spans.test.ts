@@ -156,6 +156,61 @@ describe('chains and chat models', () => {
     },
   );
 
+  it('multimodal and server tool blocks become the schema parts (every shape LangChain carries)', async () => {
+    instrumentation.setConfig({ captureContent: true });
+    const { HumanMessage, AIMessage } = require('@langchain/core/messages');
+    await new UsageChatModel().invoke([
+      new HumanMessage({
+        content: [
+          { type: 'text', text: 'what is in these?' },
+          { type: 'image', url: 'https://x.test/cat.png' },
+          { type: 'image', data: 'iVBORw0KGgo', mimeType: 'image/png' },
+          { type: 'file', fileId: 'file_123', mimeType: 'application/pdf' },
+          { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQ' } },
+          { type: 'image', source_type: 'url', url: 'https://x.test/dog.png' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/gif', data: 'R0lGOD' } },
+          { type: 'input_audio', input_audio: { data: 'UklGR', format: 'wav' } },
+        ],
+      }),
+      new AIMessage({
+        content: [
+          { type: 'server_tool_call', id: 'srv_1', name: 'web_search', args: { query: 'otel' } },
+          {
+            type: 'server_tool_call_result',
+            toolCallId: 'srv_1',
+            status: 'success',
+            output: { hits: 1 },
+          },
+        ],
+      }),
+    ]);
+    const llm = byName(telemetry.spans(), 'chat fake-model-1');
+    const [user, assistant] = JSON.parse(llm.attributes['gen_ai.input.messages']);
+    expect(user.parts).toEqual([
+      { type: 'text', content: 'what is in these?' },
+      { type: 'uri', modality: 'image', uri: 'https://x.test/cat.png' },
+      { type: 'blob', modality: 'image', mime_type: 'image/png', content: 'iVBORw0KGgo' },
+      { type: 'file', modality: 'document', mime_type: 'application/pdf', file_id: 'file_123' },
+      { type: 'blob', modality: 'image', mime_type: 'image/jpeg', content: '/9j/4AAQ' },
+      { type: 'uri', modality: 'image', uri: 'https://x.test/dog.png' },
+      { type: 'blob', modality: 'image', mime_type: 'image/gif', content: 'R0lGOD' },
+      { type: 'blob', modality: 'audio', mime_type: 'audio/wav', content: 'UklGR' },
+    ]);
+    expect(assistant.parts).toEqual([
+      {
+        type: 'server_tool_call',
+        id: 'srv_1',
+        name: 'web_search',
+        server_tool_call: { type: 'web_search', arguments: { query: 'otel' } },
+      },
+      {
+        type: 'server_tool_call_response',
+        id: 'srv_1',
+        server_tool_call_response: { status: 'success', output: { hits: 1 } },
+      },
+    ]);
+  });
+
   it('captures messages, chain input/output only when content capture is on', async () => {
     instrumentation.setConfig({ captureContent: true });
     const chain = prompt().pipe(new UsageChatModel()).pipe(new StringOutputParser());

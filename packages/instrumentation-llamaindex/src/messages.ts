@@ -1,9 +1,10 @@
-import type {
-  InputMessage,
-  MessagePart,
-  OutputMessage,
-  RetrievedDocument,
-  ToolDefinition,
+import {
+  type InputMessage,
+  type MessagePart,
+  mediaPart,
+  type OutputMessage,
+  type RetrievedDocument,
+  type ToolDefinition,
 } from '@genai-otel/core';
 
 /** Bounds on what we convert (the content policy truncates the serialised text again). */
@@ -38,25 +39,22 @@ export function contentParts(content: unknown): MessagePart[] {
       case 'text':
         parts.push({ type: 'text', content: String(d.text ?? '') });
         break;
-      case 'image_url': {
-        const url = str(rec(d.image_url)?.url) ?? '';
-        parts.push(
-          url.startsWith('data:')
-            ? { type: 'blob', modality: 'image', content: '[omitted]' }
-            : { type: 'uri', modality: 'image', uri: url },
-        );
+      case 'image_url':
+        parts.push(mediaPart({ modality: 'image', url: rec(d.image_url)?.url }));
         break;
-      }
       case 'image':
       case 'audio':
       case 'video':
       case 'file':
-        parts.push({
-          type: 'blob',
-          modality: String(d.type),
-          mime_type: str(d.mimeType),
-          content: '[omitted]',
-        });
+        parts.push(
+          mediaPart({
+            modality: d.type === 'file' ? 'document' : String(d.type),
+            url: d.url,
+            data: d.data,
+            fileId: d.fileId,
+            mimeType: d.mimeType,
+          }),
+        );
         break;
       default:
         parts.push({ type: String(d.type ?? 'unknown') });
