@@ -689,9 +689,11 @@ export class GenAISpan {
     if (this.ended) return;
     this.ended = true;
     let endMs = toMillis(endTime) ?? Date.now();
-    if (endTime !== undefined) {
+    if (endTime !== undefined && endMs > performance.now()) {
       // An explicit end (an abandoned call's last activity, a whole-millisecond `Date.now()`)
       // can fall just before the SDK's sub-millisecond start: never end before the start.
+      // (A number below `performance.now()` the SDK reads as time since the process started,
+      // not as epoch time, like its start: the two cannot be compared, and are left alone.)
       const startMs = sdkStartMs(this.span);
       if (startMs !== undefined && endMs < startMs) endMs = startMs;
     }

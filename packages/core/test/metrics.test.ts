@@ -38,16 +38,18 @@ describe('GenAI client metrics through a real MeterProvider', () => {
   });
 
   it('names, units, descriptions, buckets and exact values', async () => {
+    // Epoch times (the SDK reads a number below performance.now() as process-relative time).
+    const t0 = Date.now() - 60_000;
     const s = h.telemetry.startSpan({
       kind: 'LLM',
       name: 'claude-x',
       provider: 'anthropic',
-      startTime: 1_000,
+      startTime: t0,
     });
     s.setResponse({ model: 'claude-x-2024' });
     s.setUsage({ inputTokens: 100, outputTokens: 20 });
-    s.markFirstChunk(1_300);
-    s.end(3_500);
+    s.markFirstChunk(t0 + 300);
+    s.end(t0 + 2_500);
     const m = await h.t.metricsByName();
 
     const duration = m.get(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
