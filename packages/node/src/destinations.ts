@@ -260,7 +260,8 @@ export function destinationsFromEnv(
 const ADAPTIVE_KEYS = new Set(['targetTracesPerSecond', 'minRate', 'maxRate', 'keepSlow']);
 
 /**
- * `all`, `errors` (or `errorsOnly`), `adaptive`, or `adaptive:maxRate=0.05,targetTracesPerSecond=2`.
+ * `all`, `all:immediate`, `errors` (or `errorsOnly`), `adaptive`, or
+ * `adaptive:maxRate=0.05,targetTracesPerSecond=2`.
  */
 export function parseSelect(
   raw: string | undefined,
@@ -270,6 +271,9 @@ export function parseSelect(
   const [head, rest] = splitOnce(raw.trim(), ':');
   switch (head.toLowerCase()) {
     case 'all':
+      if (rest !== undefined && rest.trim().toLowerCase() === 'immediate')
+        return { all: true, immediate: true };
+      if (rest) diag.warn(`genai-otel: ${source}=${raw}: only all:immediate is known; all used`);
       return { all: true };
     case 'errors':
     case 'errorsonly':

@@ -238,6 +238,7 @@ describe('destination environment variables', () => {
       { exporter: 'console' },
     ]);
     expect(parseSelect('all')).toEqual({ all: true });
+    expect(parseSelect('all:immediate')).toEqual({ all: true, immediate: true });
     expect(parseSelect('errors')).toEqual({ errorsOnly: true });
     expect(parseSelect('sometimes')).toBeUndefined();
     expect(

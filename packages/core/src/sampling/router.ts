@@ -9,9 +9,17 @@
  * attributes. Each destination receives whole traces, stamped with its own probability
  * (`sampling.adjusted_count`, `SampleRate`, `ot=th`), so each backend re-weights correctly.
  */
-import { type Attributes, metrics, type ObservableResult } from '@opentelemetry/api';
+import {
+  type Attributes,
+  diag,
+  metrics,
+  type ObservableResult,
+  type TraceState,
+} from '@opentelemetry/api';
 import { logSwallowed } from '../guard.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
+import { ATTR_SAMPLE_RATE, ATTR_SAMPLING_ADJUSTED_COUNT } from './attributes.js';
+import { ForwardedSpan } from './forwarded-span.js';
 import {
   AdaptiveSamplingSpanProcessor,
   type Decision,
@@ -94,6 +102,15 @@ export interface DestinationSelection {
   excludeErrors?: boolean;
   /** A custom predicate (from code): the trace goes to this destination only if it returns true. */
   filter?: (trace: TraceView) => boolean;
+  /**
+   * With `all` alone (no `where`, `filter` or `excludeErrors`): send each span as soon as it
+   * ends, not with its trace's decision. The destination gets spans without the tail delay and
+   * whatever happens to the buffer (forced decisions, a crash before the decision); they carry
+   * the head sampler's weight (`sampling.adjusted_count`, `SampleRate`, when a head sampler
+   * sampled) but no `sampling.reason` nor the root's slow/error facts. Ignored (with a warning)
+   * on any other selection.
+   */
+  immediate?: boolean;
 }
 
 /** One destination of a {@link TraceRoutingSpanProcessor}. */
@@ -139,6 +156,8 @@ interface Route {
   where: CompiledCondition[];
   filter: ((trace: TraceView) => boolean) | undefined;
   rate: RateController | undefined;
+  /** Sent each span as it ends (see {@link DestinationSelection.immediate}). */
+  immediate: boolean;
   stats: DestinationSelectionStats;
 }
 
@@ -156,6 +175,9 @@ const REASON_RANK: Record<SamplingReason, number> = { error: 3, slow: 2, overflo
  */
 export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
   private readonly routes: Route[];
+  private readonly immediateRoutes: Route[];
+  /** The head-sampling weight attributes last built, and the threshold they are for. */
+  private headWeight: { hex14: string; attributes: Attributes } | undefined;
 
   constructor(options: TraceRoutingOptions) {
     const list = Array.isArray(options?.destinations) ? options.destinations : [];
@@ -163,9 +185,27 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     if (valid.length !== list.length) {
       throw new TypeError('TraceRoutingSpanProcessor: every destination needs a `next` processor');
     }
-    super({ ...options, mode: 'sample', next: new RouterFanOut(valid.map((d) => d.next)) });
-    this.routes = valid.map((d, i) => this.compileRoute(d, i));
+    const immediate = valid.map((d, i) => isImmediate(d, i));
+    super({
+      ...options,
+      mode: 'sample',
+      next: new RouterFanOut(
+        valid.map((d) => d.next),
+        immediate,
+      ),
+    });
+    this.routes = valid.map((d, i) => this.compileRoute(d, i, immediate[i]!));
+    this.immediateRoutes = this.routes.filter((r) => r.immediate);
     this.registerRouteMetrics(options);
+  }
+
+  /**
+   * Immediate destinations get every sampled span as it ends (then the buffering, decisions
+   * and late spans of the other destinations go on as usual, without them).
+   */
+  override onEnd(span: ReadableSpanLike): void {
+    if (this.immediateRoutes.length > 0) this.sendNow(span);
+    super.onEnd(span);
   }
 
   /** Per-destination selection counters. */
@@ -229,6 +269,10 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     let best: SamplingReason | undefined;
     for (let i = 0; i < this.routes.length; i++) {
       const route = this.routes[i]!;
+      if (route.immediate) {
+        route.stats.tracesKept++; // it has every span of the trace already
+        continue;
+      }
       let decision: Decision | undefined;
       try {
         decision = this.decideRoute(route, t, view, overflow, r, kept);
@@ -247,6 +291,9 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
         route.stats.spansDropped += t.spans.length;
       }
     }
+    // An immediate destination has the trace whatever the others decided.
+    if (best === undefined && this.immediateRoutes.length > 0)
+      best = t.hasError ? 'error' : t.slow ? 'slow' : overflow ? 'overflow' : 'baseline';
     if (best === undefined) {
       this.counters.tracesDropped++;
       this.counters.spansDropped += t.spans.length;
@@ -302,6 +349,7 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
 
   /** Log records of a trace go wherever any destination keeps the trace. */
   protected override keepsLogRecords(decided: object): boolean {
+    if (this.immediateRoutes.length > 0) return true;
     const routes = (decided as Partial<RouteDecision>).routes;
     return routes?.some((d) => d !== undefined) === true;
   }
@@ -315,6 +363,10 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     let sent = false;
     for (let i = 0; i < this.routes.length; i++) {
       const route = this.routes[i]!;
+      if (route.immediate) {
+        sent = true; // sent when it ended (onEnd)
+        continue;
+      }
       let decision = routeDecision?.routes[i];
       if (!decision && error && !route.excludeErrors && route.filter === undefined) {
         // An error after the trace was decided without this destination: send what follows.
@@ -365,6 +417,39 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
     deliver(route, stamped);
   }
 
+  /** Hands a sampled span to every immediate destination, with the head sampler's weight. */
+  private sendNow(span: ReadableSpanLike): void {
+    try {
+      const sc = span.spanContext();
+      if ((sc.traceFlags & SAMPLED) === 0) return; // not sampled upstream: nobody exports it
+      const out = this.headWeighted(span, sc.traceState);
+      for (const route of this.immediateRoutes) {
+        route.stats.spansKept++;
+        deliver(route, out);
+      }
+    } catch (err) {
+      logSwallowed('sampling: immediate destinations', err);
+    }
+  }
+
+  /** The span as is, or (head-sampled with a threshold) with its adjusted count. */
+  private headWeighted(span: ReadableSpanLike, traceState: TraceState | undefined) {
+    const { incoming } = incomingOf(traceState);
+    if (incoming === undefined) return span;
+    let weight = this.headWeight;
+    if (weight?.hex14 !== incoming.hex14) {
+      weight = {
+        hex14: incoming.hex14,
+        attributes: {
+          [ATTR_SAMPLING_ADJUSTED_COUNT]: incoming.adjustedCount,
+          [ATTR_SAMPLE_RATE]: Math.max(1, Math.round(incoming.adjustedCount)),
+        },
+      };
+      this.headWeight = weight;
+    }
+    return new ForwardedSpan(span, weight.attributes, traceState);
+  }
+
   private viewOf(t: TraceFacts): TraceView {
     let resource: Attributes | undefined;
     return {
@@ -382,7 +467,7 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
 
   // --- set-up ---------------------------------------------------------------------------------
 
-  private compileRoute(d: RoutingDestination, index: number): Route {
+  private compileRoute(d: RoutingDestination, index: number, immediate: boolean): Route {
     const select = d.select ?? {};
     const kind: SelectionKind = select.adaptive ? 'adaptive' : select.errorsOnly ? 'errors' : 'all';
     const name = typeof d.name === 'string' && d.name ? d.name : `destination#${index}`;
@@ -415,6 +500,7 @@ export class TraceRoutingSpanProcessor extends AdaptiveSamplingSpanProcessor {
       where: compileWhere(select.where),
       filter: typeof select.filter === 'function' ? select.filter : undefined,
       rate,
+      immediate,
       stats: {
         name,
         tracesKept: 0,
@@ -474,9 +560,40 @@ function deliver(route: Route, span: ReadableSpanLike): void {
   }
 }
 
-/** The router's `next`: start/flush/shutdown go to every destination, each guarded. */
+/**
+ * `all` + `immediate` alone, else false (with a warning when `immediate` was asked for on a
+ * selection that has to see the whole trace).
+ */
+function isImmediate(d: RoutingDestination, index: number): boolean {
+  const select = d.select;
+  if (select?.immediate !== true) return false;
+  const plain =
+    !select.errorsOnly &&
+    !select.adaptive &&
+    select.where === undefined &&
+    select.filter === undefined &&
+    select.excludeErrors !== true;
+  if (!plain)
+    diag.warn(
+      `genai-otel: destination ${d.name || `#${index}`}: "immediate" needs a plain "all" selection; ignored`,
+    );
+  return plain;
+}
+
+const SAMPLED = 1;
+
+/**
+ * The router's `next`: start/flush/shutdown go to every destination, each guarded; ends (spans
+ * passed on without a decision) only to those that are not immediate (those got them already).
+ */
 class RouterFanOut implements SpanProcessorLike {
-  constructor(private readonly processors: SpanProcessorLike[]) {}
+  private readonly onEndTargets: SpanProcessorLike[];
+  constructor(
+    private readonly processors: SpanProcessorLike[],
+    immediate: boolean[],
+  ) {
+    this.onEndTargets = processors.filter((_, i) => !immediate[i]);
+  }
   onStart(span: any, parentContext: any): void {
     for (const p of this.processors) {
       try {
@@ -496,7 +613,7 @@ class RouterFanOut implements SpanProcessorLike {
     }
   }
   onEnd(span: any): void {
-    for (const p of this.processors) {
+    for (const p of this.onEndTargets) {
       try {
         p.onEnd(span);
       } catch (err) {

@@ -294,6 +294,121 @@ describe('TraceRoutingSpanProcessor', () => {
     expect(processor.stats().lateSpansKept).toBe(1);
   });
 
+  it('an immediate destination gets each span as it ends, once, whatever the others decide', async () => {
+    const { clock, sinks, processor } = router([
+      { name: 'live', select: { all: true, immediate: true } },
+      { name: 'alerts', select: { errorsOnly: true } },
+    ]);
+    const [live, alerts] = sinks as RecordingSink[];
+    const trace = (id: string, error: boolean) => {
+      const root = makeSpan({
+        traceId: id,
+        spanId: 'a'.repeat(16),
+        name: 'r',
+        startMs: 0,
+        endMs: 9,
+      });
+      const child = makeSpan({
+        traceId: id,
+        spanId: 'b'.repeat(16),
+        parentSpanId: 'a'.repeat(16),
+        name: 'c',
+        startMs: 1,
+        endMs: 5,
+        error: error ? 'status' : undefined,
+      });
+      return { root, child };
+    };
+    const ok = trace(`${'1'.repeat(18)}00000000000000`, false);
+    const failed = trace(`${'2'.repeat(18)}00000000000000`, true);
+    for (const t of [ok, failed]) processor.onStart(t.root, {} as any);
+    processor.onEnd(ok.child);
+    processor.onEnd(failed.child);
+    // Before any root ended (and any decision): the live destination has both children.
+    expect(live!.spanCount).toBe(2);
+    expect(alerts!.spanCount).toBe(0);
+    processor.onEnd(ok.root);
+    processor.onEnd(failed.root);
+    clock.t += 1000;
+    processor.sweepNow();
+    await processor.forceFlush();
+    expect(live!.spanCount).toBe(4); // no span twice
+    expect(live!.traces.size).toBe(2);
+    // No tail decision on its spans: no reason, weight 1 (no head sampler).
+    for (const t of live!.traces.values()) expect(t.reason).toBeUndefined();
+    expect(alerts!.spanCount).toBe(2);
+    expect(alerts!.traces.get(failed.root.spanContext().traceId)?.reason).toBe('error');
+    // A late span of the dropped-by-alerts trace still reaches the live destination, once.
+    processor.onEnd(
+      makeSpan({
+        traceId: ok.root.spanContext().traceId,
+        spanId: 'c'.repeat(16),
+        parentSpanId: 'a'.repeat(16),
+        name: 'late',
+        startMs: 2,
+        endMs: 1200,
+      }),
+    );
+    expect(live!.spanCount).toBe(5);
+    expect(alerts!.spanCount).toBe(2);
+    const [liveStats, alertStats] = processor.destinationStats();
+    expect(liveStats).toMatchObject({ tracesKept: 2, tracesDropped: 0, spansKept: 5 });
+    expect(alertStats).toMatchObject({ tracesKept: 1, tracesDropped: 1 });
+    // The trace counters count a trace kept by the live destination as kept.
+    expect(processor.stats().tracesDropped).toBe(0);
+  });
+
+  it('immediate spans carry the head sampler weight; immediate is ignored on other selections', async () => {
+    const ts = {
+      get: (k: string) => (k === 'ot' ? 'th:8' : undefined),
+      set() {
+        return this;
+      },
+      unset() {
+        return this;
+      },
+      serialize: () => 'ot=th:8',
+    };
+    const seen: any[] = [];
+    const { processor, sinks } = router([
+      {
+        name: 'live',
+        select: { all: true, immediate: true },
+        next: new RecordingSink((s) => seen.push(s)),
+      },
+      { name: 'not-immediate', select: { errorsOnly: true, immediate: true } },
+    ]);
+    const id = `${'3'.repeat(18)}00000000000000`;
+    const child = makeSpan({
+      traceId: id,
+      spanId: 'b'.repeat(16),
+      parentSpanId: 'a'.repeat(16),
+      name: 'c',
+      startMs: 1,
+      endMs: 5,
+      traceState: ts,
+    });
+    processor.onEnd(child);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].attributes['sampling.adjusted_count']).toBe(2);
+    expect(seen[0].attributes.SampleRate).toBe(2);
+    expect(seen[0].attributes['sampling.reason']).toBeUndefined();
+    // The errors-only destination with `immediate` waits for the decision as usual.
+    expect((sinks[1] as RecordingSink).spanCount).toBe(0);
+    // Unsampled spans go to no immediate destination.
+    processor.onEnd(
+      makeSpan({
+        traceId: id,
+        spanId: 'd'.repeat(16),
+        name: 'u',
+        startMs: 0,
+        endMs: 1,
+        sampled: false,
+      }),
+    );
+    expect(seen).toHaveLength(1);
+  });
+
   it('uses the head sampler probability: th and adjusted count multiply', async () => {
     const { clock, sinks, processor } = router([
       { name: 'all' },
