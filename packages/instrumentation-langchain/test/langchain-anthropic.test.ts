@@ -185,3 +185,71 @@ it('disabled LangChain instrumentation leaves only the SDK span', async () => {
   expect(chat).toHaveLength(1);
   expect(chat[0].attributes['genai_otel.framework']).not.toBe('langchain');
 });
+
+describe('createAgent over ChatAnthropic', () => {
+  it('invoke_agent > model and tool steps; each LangChain chat span has its SDK span; tokens once', async () => {
+    const { createAgent, tool } = require('langchain');
+    const { z } = require('zod');
+    server.enqueue(
+      {
+        kind: 'json',
+        body: messageBody({
+          id: 'msg_tool',
+          content: [
+            { type: 'tool_use', id: 'toolu_w', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+          stop_reason: 'tool_use',
+        }),
+      },
+      {
+        kind: 'json',
+        body: messageBody({ id: 'msg_final', content: [{ type: 'text', text: 'Sunny.' }] }),
+      },
+    );
+    const weather = tool(async ({ city }: { city: string }) => `sunny in ${city}`, {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      schema: z.object({ city: z.string() }),
+    });
+    const before = await inputTokensMetric();
+    const agent = createAgent({ model: model(), tools: [weather], name: 'weather_agent' });
+    const result = await agent.invoke({
+      messages: [{ role: 'user', content: 'weather in Paris?' }],
+    });
+    expect(result.messages.at(-1).content).toBe('Sunny.');
+    expect(server.requests).toHaveLength(2);
+    const spans = telemetry.spans();
+    const root = byName(spans, 'invoke_agent weather_agent');
+    const lcChats = spans.filter(
+      (s: any) =>
+        s.name === 'chat claude-test' && s.attributes['genai_otel.framework'] === 'langchain',
+    );
+    const sdkChats = spans.filter(
+      (s: any) =>
+        s.name === 'chat claude-test' && s.attributes['genai_otel.framework'] !== 'langchain',
+    );
+    expect(lcChats).toHaveLength(2);
+    expect(sdkChats).toHaveLength(2);
+    for (const sdk of sdkChats) expect(lcChats.some((lc: any) => isChildOf(sdk, lc))).toBe(true);
+    const ancestors = (span: any): any[] => {
+      const out: any[] = [];
+      for (let cur = span; ; ) {
+        const pid = cur.parentSpanContext?.spanId ?? cur.parentSpanId;
+        cur = spans.find((s: any) => s.spanContext().spanId === pid);
+        if (!cur) return out;
+        out.push(cur);
+      }
+    };
+    const toolSpan = byName(spans, 'execute_tool get_weather');
+    expect(toolSpan.attributes['gen_ai.tool.call.id']).toBe('toolu_w');
+    for (const s of [...lcChats, ...sdkChats, toolSpan]) expect(ancestors(s)).toContain(root);
+    expect(new Set(spans.map((s: any) => s.spanContext().traceId)).size).toBe(1);
+    // Two calls of 10 input tokens each, counted by the SDK spans only.
+    expect((await inputTokensMetric()) - before).toBe(20);
+    const finishes = lcChats.map(
+      (s: any) => JSON.parse(s.attributes['gen_ai.output.messages'])[0].finish_reason,
+    );
+    expect(finishes.sort()).toEqual(['stop', 'tool_call']);
+    expect(instrumentation.openRuns).toBe(0);
+  });
+});
