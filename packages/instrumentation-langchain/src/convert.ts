@@ -314,23 +314,22 @@ function messageType(m: Obj): string {
   return 'user';
 }
 
-const MEDIA_MODALITY: Record<string, string> = {
-  image: 'image',
-  image_url: 'image',
-  audio: 'audio',
-  input_audio: 'audio',
-  video: 'video',
-  file: 'document',
-  document: 'document',
-};
+const MEDIA_MODALITY = new Map<string, string>([
+  ['image', 'image'],
+  ['image_url', 'image'],
+  ['audio', 'audio'],
+  ['input_audio', 'audio'],
+  ['video', 'video'],
+  ['file', 'document'],
+  ['document', 'document'],
+]);
 
 /**
  * A media block in any of the shapes LangChain messages carry: standard (v1) blocks
  * (`{ type: 'image', url | data | fileId, mimeType }`), the 0.3 data blocks (`source_type`,
  * `mime_type`), OpenAI's `image_url` / `input_audio`, and Anthropic's `source`.
  */
-function mediaBlockPart(block: Obj, type: string): MessagePart {
-  const modality = MEDIA_MODALITY[type] ?? type;
+function mediaBlockPart(block: Obj, modality: string): MessagePart {
   const src = isObj(block.source) ? block.source : undefined;
   if (src !== undefined)
     return mediaPart({
@@ -371,7 +370,7 @@ function contentParts(content: unknown, parts: MessagePart[]): void {
         typeof (block.thinking ?? block.reasoning) === 'string'
       )
         parts.push({ type: 'reasoning', content: String(block.thinking ?? block.reasoning) });
-      else if (t in MEDIA_MODALITY) parts.push(mediaBlockPart(block, t));
+      else if (MEDIA_MODALITY.has(t)) parts.push(mediaBlockPart(block, MEDIA_MODALITY.get(t)!));
       else if (t === 'server_tool_call')
         parts.push({
           type: 'server_tool_call',
