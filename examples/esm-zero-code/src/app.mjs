@@ -3,6 +3,7 @@
 // and every Anthropic and LangChain call is traced (the console tree by default; OTLP,
 // Prometheus, sampling... from the standard OTEL_* variables).
 import Anthropic from '@anthropic-ai/sdk';
+import { ChatAnthropic } from '@langchain/anthropic';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { RunnableLambda } from '@langchain/core/runnables';
 import { startFakeAnthropic } from './fake-anthropic.mjs';
@@ -50,5 +51,20 @@ const chain = ChatPromptTemplate.fromTemplate('Translate to French: {text}')
   )
   .withConfig({ runName: 'translate' });
 console.log(`chain: ${await chain.invoke({ text: 'good morning' })}`);
+
+// 4. A LangChain chat model (on the Anthropic SDK copy @langchain/anthropic pins), streamed
+//    with LangChain's event protocol: its chat span, with the SDK's chat span inside.
+const chat = new ChatAnthropic({
+  model,
+  maxTokens: 100,
+  maxRetries: 0,
+  ...(live ? {} : { apiKey: 'offline', anthropicApiUrl: fake.url }),
+});
+let evented = '';
+for await (const event of chat.streamEvents('Say hello in events.')) {
+  if (event.event === 'content-block-delta' && event.delta?.type === 'text-delta')
+    evented += event.delta.text;
+}
+console.log(`events: ${evented}`);
 
 await fake?.close();

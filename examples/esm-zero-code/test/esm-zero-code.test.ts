@@ -26,6 +26,7 @@ describe('example: esm-zero-code', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('create: You asked: Name one use of OpenTelemetry.');
     expect(r.stdout).toContain('stream: You asked: Stream a short greeting.');
+    expect(r.stdout).toContain('events: You asked: Say hello in events.');
     // Each SDK call's HTTP request (HTTP client spans, on by default) nests under its chat span.
     expect(trees(r.stderr)).toEqual([
       'chat claude-haiku-4-5 in 15 / out 11 tokens\n└─ POST',
@@ -36,6 +37,12 @@ describe('example: esm-zero-code', () => {
         '└─ call_anthropic',
         '   └─ chat claude-haiku-4-5 in 18 / out 13 tokens',
         '      └─ POST',
+      ].join('\n'),
+      // ChatAnthropic.streamEvents(): the LangChain chat span, the SDK's inside (its tokens).
+      [
+        'chat claude-haiku-4-5 first chunk T',
+        '└─ chat claude-haiku-4-5 in 13 / out 8 tokens first chunk T',
+        '   └─ POST',
       ].join('\n'),
     ]);
   });
@@ -51,12 +58,15 @@ describe('example: esm-zero-code', () => {
       expect(r.code, r.stderr).toBe(0);
       // OTLP configured: no console tree unless asked for.
       expect(r.stderr.trim()).toBe('');
-      const spans = await receiver.waitForSpans(6);
+      const spans = await receiver.waitForSpans(12);
       expect(receiver.requests.every((q) => q.encoding === 'protobuf')).toBe(true);
       const chats = spans.filter((s) => s.name === 'chat claude-haiku-4-5');
-      expect(chats).toHaveLength(3);
-      const inChain = chats.find((c) => c.parentSpanId)!;
-      expect(spans.find((s) => s.spanId === inChain.parentSpanId)?.name).toBe('call_anthropic');
+      expect(chats).toHaveLength(5);
+      const parentName = (c: (typeof spans)[number]) =>
+        spans.find((s) => s.spanId === c.parentSpanId)?.name;
+      expect(chats.filter((c) => parentName(c) === 'call_anthropic')).toHaveLength(1);
+      // The LangChain chat span of the event stream has the SDK's chat span under it.
+      expect(chats.filter((c) => parentName(c) === 'chat claude-haiku-4-5')).toHaveLength(1);
       expect(chats.every((c) => c.resource['service.name'] === 'zero-code')).toBe(true);
       expect(chats.every((c) => c.attributes['gen_ai.provider.name'] === 'anthropic')).toBe(true);
     } finally {
