@@ -14,7 +14,7 @@ import {
   startFakeAnthropic,
   startOtlpReceiver,
 } from '@genai-otel/test-utils';
-import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { destinationsFromEnv, parseSelect, parseWhere } from '../src/destinations.js';
 import { setupTelemetry } from '../src/index.js';
@@ -179,6 +179,35 @@ describe('setupTelemetry({ destinations })', () => {
       'alerts',
       `otlp 127.0.0.1:${all.port}`,
     ]);
+  });
+});
+
+describe('an immediate destination (all:immediate)', () => {
+  it('gets each span as it ends, while the other destinations wait for the decision', async () => {
+    const live = await receiver();
+    const alerts = await receiver();
+    vi.stubEnv('GENAI_OTEL_DESTINATION_0_ENDPOINT', live.url);
+    vi.stubEnv('GENAI_OTEL_DESTINATION_0_SELECT', 'all:immediate');
+    vi.stubEnv('GENAI_OTEL_DESTINATION_1_ENDPOINT', alerts.url);
+    vi.stubEnv('GENAI_OTEL_DESTINATION_1_SELECT', 'errors');
+    const tracer = setup({});
+    const root = tracer.startSpan('long agent run');
+    const ctx = trace.setSpan(context.active(), root);
+    const step = tracer.startSpan('chat m', { kind: SpanKind.CLIENT }, ctx);
+    step.setStatus({ code: SpanStatusCode.ERROR });
+    step.end();
+    // The root is still running: the immediate destination has the step already.
+    const early = await live.waitForSpans(1);
+    expect(early.map((s) => s.name)).toEqual(['chat m']);
+    expect(alerts.spans).toHaveLength(0);
+    root.end();
+    await handle!.forceFlush();
+    expect((await alerts.waitForSpans(2)).map((s) => s.name).sort()).toEqual([
+      'chat m',
+      'long agent run',
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(live.spans.map((s) => s.name).sort()).toEqual(['chat m', 'long agent run']);
   });
 });
 
