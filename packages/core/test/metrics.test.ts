@@ -32,6 +32,16 @@ describe('GenAI client metrics through a real MeterProvider', () => {
   });
   afterEach(() => h.t.shutdown());
 
+  it('a small-number end time (process-relative to the SDK) is not clamped to an epoch start', async () => {
+    // Numbers below performance.now() are times since the process started to the SDK: wait
+    // until that holds for both, as in any process older than a few seconds.
+    while (performance.now() < 4_000) await new Promise((r) => setTimeout(r, 50));
+    const s = h.telemetry.startSpan({ kind: 'LLM', name: 'm', startTime: 1_000 });
+    s.end(3_500);
+    const duration = (await h.t.metricsByName()).get(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
+    expect(duration.dataPoints[0].value.sum).toBeCloseTo(2.5, 6);
+  });
+
   it('bucket constants are the conventions advice', () => {
     expect([...TOKEN_USAGE_BUCKETS]).toEqual(TOKEN_BOUNDS);
     expect([...DURATION_BUCKETS]).toEqual(DURATION_BOUNDS);
