@@ -483,7 +483,7 @@ export function renderReport(results, families) {
   L.push('## Notes on method', '');
   L.push(
     '- Frameworks and the alternatives come from the npm registry (exact versions above); our packages are the workspace builds (`dist/`).',
-    '- The newest published versions of both alternatives install next to `@langchain/core` 1.4 on Node 20 and trace it ' +
+    `- The newest published versions of both alternatives install next to \`@langchain/core\` ${v?.framework?.['@langchain/core'] ?? ''} on Node ${m?.node ?? ''} and trace it ` +
       '(spans/call above); no older version was needed. OpenLLMetry declares `@langchain/core` as a dependency, not only a peer; ' +
       'pnpm resolved it to the same copy the workloads use.',
     '- Every LangChain row is applied to the ESM `@langchain/core` modules the workloads load, in the same process before the ' +
