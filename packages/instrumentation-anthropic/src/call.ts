@@ -220,17 +220,7 @@ export class AnthropicCall {
   private instrumentApiPromise(p: Obj): void {
     const call = this;
     const promiseToken = this.watch(p, 'promise');
-    const responsePromise = p.responsePromise as Promise<Obj>;
-    p.responsePromise = responsePromise.then(
-      (props) => {
-        safely('anthropic response', () => call.onResponseProps(props));
-        return props;
-      },
-      (err) => {
-        call.fail(err);
-        throw err;
-      },
-    );
+    p.responsePromise = this.followResponse(p.responsePromise as Promise<Obj>);
     const parseResponse = p.parseResponse as (...a: unknown[]) => unknown;
     p.parseResponse = function (this: unknown, ...args: unknown[]) {
       call.parseStarted = true;
@@ -296,16 +286,7 @@ export class AnthropicCall {
         throw err;
       }
       if (!next || typeof (next as Promise<unknown>).then !== 'function') return next;
-      return (next as Promise<Obj>).then(
-        (nextProps) => {
-          safely('anthropic resent response', () => call.onResponseProps(nextProps));
-          return nextProps;
-        },
-        (err) => {
-          call.fail(err);
-          throw err;
-        },
-      );
+      return call.followResponse(next as Promise<Obj>);
     };
     Object.defineProperty(watched, RESEND_WATCHED, { value: true });
     props!.retry = watched;
@@ -326,6 +307,23 @@ export class AnthropicCall {
     setImmediate(() => {
       if (this.resendsStarted === resends) this.fail(err, at);
     });
+  }
+
+  /**
+   * The SDK's response promise (the first request's, or a resend's), passed through: its
+   * response props are recorded, its failure fails the call.
+   */
+  private followResponse(responsePromise: Promise<Obj>): Promise<Obj> {
+    return responsePromise.then(
+      (props) => {
+        safely('anthropic response', () => this.onResponseProps(props));
+        return props;
+      },
+      (err) => {
+        this.fail(err);
+        throw err;
+      },
+    );
   }
 
   private onResponseProps(props: Obj): void {
