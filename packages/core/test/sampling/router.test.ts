@@ -3,6 +3,7 @@
  * clock, no timing).
  */
 import { createTestTelemetry } from '@genai-otel/test-utils';
+import { createTraceState } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import {
   type RoutingDestination,
@@ -359,16 +360,7 @@ describe('TraceRoutingSpanProcessor', () => {
   });
 
   it('immediate spans carry the head sampler weight; immediate is ignored on other selections', async () => {
-    const ts = {
-      get: (k: string) => (k === 'ot' ? 'th:8' : undefined),
-      set() {
-        return this;
-      },
-      unset() {
-        return this;
-      },
-      serialize: () => 'ot=th:8',
-    };
+    const ts = createTraceState('ot=th:8'); // a head sampler's 50%
     const seen: any[] = [];
     const { processor, sinks } = router([
       {
@@ -414,16 +406,7 @@ describe('TraceRoutingSpanProcessor', () => {
       { name: 'all' },
       { name: 'half', select: { adaptive: { minRate: 0.5, maxRate: 0.5 } } },
     ]);
-    const ts = {
-      get: (k: string) => (k === 'ot' ? 'th:8' : undefined),
-      set() {
-        return this;
-      },
-      unset() {
-        return this;
-      },
-      serialize: () => 'ot=th:8',
-    };
+    const ts = createTraceState('ot=th:8'); // a head sampler's 50%
     const id = `${'e'.repeat(18)}ffffffffffffff`;
     const root = makeSpan({
       traceId: id,
