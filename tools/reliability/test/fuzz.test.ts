@@ -219,22 +219,28 @@ describe('LangChain callback handler, called directly with random arguments', ()
   });
 });
 
+/** A real LangChain chat model class driven by a fuzzed script (`this.script`). */
+function scriptedChatModel(llmType: string): any {
+  const { BaseChatModel } = w.langchain.core.chatModels;
+  return class extends BaseChatModel {
+    script: any;
+    constructor(script: any) {
+      super({});
+      this.script = script;
+    }
+    _llmType() {
+      return llmType;
+    }
+  };
+}
+
 describe('LangChain chat model event protocol (streamEvents) with hostile events', () => {
-  // A model that streams through LangChain 1.4+'s event protocol (`_streamChatModelEvents`,
+  // A model that streams through LangChain 1.2+'s event protocol (`_streamChatModelEvents`,
   // what `model.streamEvents(input)` reads, without callbacks) a scripted event sequence:
   // well-formed events with hostile payloads, malformed events, and failures part-way.
   let EventModel: any;
   beforeAll(() => {
-    const { BaseChatModel } = w.langchain.core.chatModels;
-    EventModel = class extends BaseChatModel {
-      script: any;
-      constructor(script: any) {
-        super({});
-        this.script = script;
-      }
-      _llmType() {
-        return 'hostile-events';
-      }
+    EventModel = class extends scriptedChatModel('hostile-events') {
       async _generate() {
         throw new Error('not used');
       }
@@ -321,17 +327,8 @@ describe('LangChain chat model event protocol (streamEvents) with hostile events
 describe('LangChain model returning hostile generations and usage', () => {
   let HostileModel: any;
   beforeAll(() => {
-    const { BaseChatModel } = w.langchain.core.chatModels;
     const { AIMessage } = w.langchain.core.messages;
-    HostileModel = class extends BaseChatModel {
-      script: any;
-      constructor(script: any) {
-        super({});
-        this.script = script;
-      }
-      _llmType() {
-        return 'hostile';
-      }
+    HostileModel = class extends scriptedChatModel('hostile') {
       async _generate() {
         const s = this.script;
         if (s.throwValue !== undefined) throw s.throwValue;
