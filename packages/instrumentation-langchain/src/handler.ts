@@ -448,9 +448,7 @@ export class GenAICallbackHandler {
    * runs still open below it), so we end them, marked cancelled.
    */
   onStreamCancelled(d: DeferredContext, endMs?: number): void {
-    const run = d.run as RunState | undefined;
-    if (run === undefined || this.registry.get(run.id) !== run) return;
-    for (const r of this.registry.takeTree(run.id)) r.span?.cancel(endMs);
+    for (const r of this.openStreamTree(d)) r.span?.cancel(endMs);
   }
 
   /**
@@ -459,12 +457,17 @@ export class GenAICallbackHandler {
    * ends before its children; no span ends at collection time, which can be much later).
    */
   onStreamDropped(d: DeferredContext): void {
-    const run = d.run as RunState | undefined;
-    if (run === undefined || this.registry.get(run.id) !== run) return;
-    const tree = this.registry.takeTree(run.id);
+    const tree = this.openStreamTree(d);
     let last = 0;
     for (const r of tree) if (r.lastActivityMs > last) last = r.lastActivityMs;
     for (const r of tree) r.span?.cancel(last);
+  }
+
+  /** Takes the stream's run and the runs open below it, if its run is still open. */
+  private openStreamTree(d: DeferredContext): RunState[] {
+    const run = d.run as RunState | undefined;
+    if (run === undefined || this.registry.get(run.id) !== run) return [];
+    return this.registry.takeTree(run.id);
   }
 
   // ----- internals -----
